@@ -1,0 +1,61 @@
+"""`switchboard` command line: the verbs of DESIGN §1."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from switchboard.sim.scenario import ScriptError
+from switchboard.sim.script import load_script, new_engine, run_script_to_dir
+from switchboard.sim.timeline import Timeline
+
+
+@click.group()
+@click.version_option(package_name="switchboard")
+def main() -> None:
+    """Switchboard: a contact-center engine with Amazon Connect's semantics and data formats."""
+
+
+@main.command()
+@click.argument("script", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for agent-events.jsonl and contact-records.jsonl.",
+)
+@click.option("--quiet", is_flag=True, help="Do not print the timeline.")
+@click.option("--heartbeats", is_flag=True, help="Show HEART_BEAT records in the timeline.")
+@click.option("--keep-going", is_flag=True, help="Report refused actions and go on.")
+def run(script: Path, out: Path, quiet: bool, heartbeats: bool, keep_going: bool) -> None:
+    """Replay SCRIPT (YAML) through the engine on a virtual clock.
+
+    Writes OUT/agent-events.jsonl and OUT/contact-records.jsonl in Amazon Connect's formats and
+    prints a timeline: time, agent, record type, status, Agent Activity, contact states.
+    """
+    started = time.perf_counter()
+    try:
+        loaded = load_script(script)
+        engine = new_engine(loaded.setup, loaded.start)
+        if not quiet:
+            timeline = Timeline(
+                engine.state,
+                click.echo,
+                time_zone=loaded.setup.settings.time_zone,
+                heartbeats=heartbeats,
+            )
+            engine.on_agent_event(timeline.agent_event)
+            engine.on_contact_record(timeline.contact_record)
+        _, result = run_script_to_dir(loaded, out, engine=engine, keep_going=keep_going)
+    except ScriptError as bad:
+        raise click.ClickException(str(bad)) from None
+    for line in result.refused:
+        click.echo(f"refused: {line}", err=True)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"{result.agent_events} agent events, {result.contact_records} contact records, "
+        f"{result.commands} actions in {elapsed:.2f} s -> {out}",
+        err=quiet,
+    )

@@ -1,0 +1,1 @@
+"""Amazon Connect's JSON: agent event stream and contact record encoders and decoders."""

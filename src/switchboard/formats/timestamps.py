@@ -1,0 +1,36 @@
+"""Connect's timestamp texts: ISO 8601 UTC with milliseconds (AES) or whole seconds (CTR)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from switchboard.domain.model import Millis
+
+
+@lru_cache(maxsize=8192)
+def _second(second: int) -> str:
+    return datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def iso_ms(at: Millis) -> str:
+    """`2019-08-13T20:58:44.031Z`, as in agent event stream records."""
+    second, ms = divmod(at, 1000)
+    return f"{_second(second)}.{ms:03d}Z"
+
+
+def iso_s(at: Millis) -> str:
+    """`2022-04-08T15:01:22Z`, as in contact records (floored to the second)."""
+    return f"{_second(at // 1000)}Z"
+
+
+def parse_timestamp(text: str) -> Millis:
+    """Either form back to engine milliseconds; also accepts `+00:00` offsets."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
+
+
+def whole_seconds(at: Millis) -> int:
+    return at // 1000

@@ -1,0 +1,1 @@
+"""Drivers on a virtual clock: scripted runs now, the traffic simulator later."""
