@@ -9,7 +9,8 @@ import orjson
 
 from switchboard.domain import commands as cmd
 from switchboard.domain.events import Event
-from switchboard.domain.model import AgentId, ContactId, ContactState, Millis, StatusId
+from switchboard.domain.activity import activity_name
+from switchboard.domain.model import AgentId, Channel, ContactId, ContactState, Millis, StatusId
 from switchboard.engine.engine import AgentStreamRecord, Engine, StreamEventType
 from switchboard.engine.views import ContactRecordView
 from switchboard.formats.aes import AgentEventEncoder
@@ -101,8 +102,6 @@ class World:
     def inbound(
         self, contact: str, at: float, channel: str = "VOICE", queue: str = "Sales"
     ) -> list[Event]:
-        from switchboard.domain.model import Channel
-
         return self.do(
             cmd.StartInboundContact(
                 contact_id=ContactId(contact), channel=Channel(channel), queue_id=self.queue(queue)
@@ -155,8 +154,6 @@ class World:
 
     def activities(self, username: str) -> list[str]:
         """The Agent Activity after each STATE_CHANGE of one agent, in order."""
-        from switchboard.domain.activity import activity_name
-
         return [
             activity_name(r.current.activity, r.current.status.name)
             for r in self.agent_records(username, StreamEventType.STATE_CHANGE)
