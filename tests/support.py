@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 
 from switchboard.domain import commands as cmd
-from switchboard.domain.events import Event
 from switchboard.domain.activity import activity_name
+from switchboard.domain.events import Event
 from switchboard.domain.model import AgentId, Channel, ContactId, ContactState, Millis, StatusId
 from switchboard.engine.engine import AgentStreamRecord, Engine, StreamEventType
 from switchboard.engine.views import ContactRecordView
