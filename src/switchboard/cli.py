@@ -7,8 +7,12 @@ from pathlib import Path
 
 import click
 
+from switchboard.domain.model import ContactId
+from switchboard.engine.explain import explain_contact
+from switchboard.engine.log import InMemoryLog
+from switchboard.formats.timestamps import iso_ms
 from switchboard.sim.scenario import ScriptError
-from switchboard.sim.script import load_script, new_engine, run_script_to_dir
+from switchboard.sim.script import load_script, new_engine, run_script, run_script_to_dir
 from switchboard.sim.timeline import Timeline
 
 
@@ -59,3 +63,38 @@ def run(script: Path, out: Path, quiet: bool, heartbeats: bool, keep_going: bool
         f"{result.commands} actions in {elapsed:.2f} s -> {out}",
         err=quiet,
     )
+
+
+@main.command("explain")
+@click.argument("script", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("contact_id")
+def explain_command(script: Path, contact_id: str) -> None:
+    """Explain each routing decision for CONTACT_ID in SCRIPT's run.
+
+    Replays the run's event log and, before each offer of the contact, lists every agent: the
+    eligible ones longest-idle first, and for the others the rule that filtered them out.
+    """
+    try:
+        loaded = load_script(script)
+        log = InMemoryLog()
+        engine = new_engine(loaded.setup, loaded.start, log)
+        run_script(loaded, engine=engine)
+    except ScriptError as bad:
+        raise click.ClickException(str(bad)) from None
+    offers = explain_contact(log.read(), ContactId(contact_id))
+    if not offers:
+        raise click.ClickException(f"contact {contact_id!r} was never offered to an agent")
+    queues = engine.state.queues
+    for number, offer in enumerate(offers, 1):
+        route = offer.route
+        click.echo(
+            f"offer {number} at {iso_ms(offer.at)}: to {offer.winner} from queue "
+            f"{queues[route.queue_id].name!r} (priority {route.priority}), "
+            f"{route.candidates} eligible agent(s)"
+        )
+        for candidate in offer.candidates:
+            mark = "*" if candidate.username == offer.winner else " "
+            reason = candidate.reason
+            if candidate.eligible:
+                reason = f"eligible, idle since {iso_ms(candidate.idle_since)}"
+            click.echo(f"  {mark} {candidate.username:<16} {reason}")

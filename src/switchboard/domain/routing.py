@@ -264,7 +264,7 @@ def explain(state: State, contact: Contact, now: Millis) -> list[Candidate]:
                 username=agent.username,
                 idle_since=agent.idle_since,
                 eligible=reason is None,
-                reason=reason or f"eligible, idle since {agent.idle_since}",
+                reason=reason or "eligible",
             )
         )
     result.sort(key=lambda c: (not c.eligible, c.idle_since, c.username))
