@@ -41,6 +41,7 @@ from switchboard.domain.state import (
     State,
     evolve,
 )
+from switchboard.domain.transitions import Move, allowed, sources
 
 MAX_STATUSES = 50
 MAX_ACW_MS = 2_000_000 * 1000
@@ -147,6 +148,13 @@ def _refuse(slot: Slot, agent: Agent, move: str, why: str = "") -> IllegalTransi
         move=move,
         why=why,
     )
+
+
+def _check_move(slot: Slot, agent: Agent, move: Move, verb: str, why: str = "") -> None:
+    """Refuse a move the transition table does not allow from the slot's state."""
+    if not allowed(slot.state, move, outbound=slot.is_outbound):
+        legal = ", ".join(state.value for state in sources(move, outbound=slot.is_outbound))
+        raise _refuse(slot, agent, verb, why or f"allowed only from {legal}")
 
 
 def _check_name(name: str, what: str, longest: int) -> None:
@@ -489,18 +497,19 @@ def _apply_next_status(d: Decision, agent: Agent) -> None:
 
 
 def _offered_slot(
-    d: Decision, agent_id: AgentId, contact_id: ContactId, move: str
+    d: Decision, agent_id: AgentId, contact_id: ContactId, move: Move, verb: str
 ) -> tuple[Agent, Slot]:
     agent = _agent(d.state, agent_id)
     slot = _slot(d.state, agent, contact_id)
-    if slot.state is not ContactState.CONNECTING or slot.is_outbound:
-        why = "the offer expired" if slot.state is ContactState.MISSED else ""
-        raise _refuse(slot, agent, move, why)
+    why = "the offer expired or was rejected" if slot.state in FAILED_STATES else ""
+    if slot.is_outbound and slot.state is ContactState.CONNECTING:
+        why = "it is the agent's own outbound call"
+    _check_move(slot, agent, move, verb, why)
     return agent, slot
 
 
 def _accept(d: Decision, c: cmd.AcceptContact) -> None:
-    agent, slot = _offered_slot(d, c.agent_id, c.contact_id, "accept")
+    agent, slot = _offered_slot(d, c.agent_id, c.contact_id, Move.ACCEPT, "accept")
     d.emit(ev.ContactAccepted(at=d.now, agent_id=agent.id, contact_id=slot.contact.id))
 
 
@@ -510,7 +519,7 @@ def _failed_state_for_reject(channel: Channel) -> ContactState:
 
 
 def _reject(d: Decision, c: cmd.RejectContact) -> None:
-    agent, slot = _offered_slot(d, c.agent_id, c.contact_id, "reject")
+    agent, slot = _offered_slot(d, c.agent_id, c.contact_id, Move.REJECT, "reject")
     d.emit(
         ev.ContactMissed(
             at=d.now,
@@ -530,29 +539,22 @@ def _hold(d: Decision, c: cmd.HoldContact) -> None:
         raise _refuse(
             slot, agent, "hold", f"hold is for voice contacts, this is {slot.contact.channel.value}"
         )
-    if slot.state is not ContactState.CONNECTED:
-        raise _refuse(slot, agent, "hold")
+    _check_move(slot, agent, Move.HOLD, "hold")
     d.emit(ev.ContactHeld(at=d.now, agent_id=agent.id, contact_id=slot.contact.id))
 
 
 def _resume(d: Decision, c: cmd.ResumeContact) -> None:
     agent = _agent(d.state, c.agent_id)
     slot = _slot(d.state, agent, c.contact_id)
-    if slot.state is not ContactState.CONNECTED_ONHOLD:
-        raise _refuse(slot, agent, "resume", "only a contact on hold can be resumed")
+    _check_move(slot, agent, Move.RESUME, "resume", "only a contact on hold can be resumed")
     d.emit(ev.ContactResumed(at=d.now, agent_id=agent.id, contact_id=slot.contact.id))
-
-
-_CONVERSATION = frozenset({ContactState.CONNECTED, ContactState.CONNECTED_ONHOLD})
 
 
 def _end(d: Decision, c: cmd.EndContact) -> None:
     agent = _agent(d.state, c.agent_id)
     slot = _slot(d.state, agent, c.contact_id)
-    dialing = slot.state is ContactState.CONNECTING and slot.is_outbound
-    if slot.state not in _CONVERSATION and not dialing:
-        why = "reject the offer instead" if slot.state is ContactState.CONNECTING else ""
-        raise _refuse(slot, agent, "end the contact", why)
+    why = "reject the offer instead" if slot.state is ContactState.CONNECTING else ""
+    _check_move(slot, agent, Move.END, "end the contact", why)
     d.emit(
         ev.ContactDisconnected(
             at=d.now,
@@ -566,10 +568,13 @@ def _end(d: Decision, c: cmd.EndContact) -> None:
 def _clear(d: Decision, c: cmd.ClearContact) -> None:
     agent = _agent(d.state, c.agent_id)
     slot = _slot(d.state, agent, c.contact_id)
-    if slot.state not in CLEARABLE_STATES:
-        raise _refuse(
-            slot, agent, "clear", "only MISSED, REJECTED, ERROR or ENDED (ACW) contacts clear"
-        )
+    _check_move(
+        slot,
+        agent,
+        Move.CLEAR,
+        "clear",
+        "only MISSED, REJECTED, ERROR or ENDED (ACW) contacts clear",
+    )
     d.emit(
         ev.ContactCleared(at=d.now, agent_id=agent.id, contact_id=slot.contact.id, actor=c.actor)
     )
