@@ -1,5 +1,7 @@
-"""The engine: runs commands through `decide`, logs the events, fires deadlines and projects
-the agent event stream and contact records to whoever listens."""
+"""The engine: runs commands through `decide`, logs events, fires deadlines, publishes records.
+
+It projects the agent event stream (with heartbeats) and contact records to whoever listens.
+"""
 
 from __future__ import annotations
 

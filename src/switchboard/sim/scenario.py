@@ -1,5 +1,7 @@
-"""The instance part of a script or scenario file (instance, statuses, queues, routing profiles,
-agents), checked and turned into engine commands."""
+"""The instance part of a script or scenario file, checked and turned into engine commands.
+
+Keys: instance, statuses, queues, routing_profiles, agents (shared by `run` and `simulate`).
+"""
 
 from __future__ import annotations
 
