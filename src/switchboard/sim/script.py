@@ -50,6 +50,7 @@ _ACTION_KEYS: dict[str, set[str]] = {
     "stop": {"contact", "reason"},
     "set_phone_config": {"agent", "acw_timeout_s", "auto_accept"},
     "update_status": {"status", "name", "enabled", "display_order"},
+    "set_routing_profile": {"agent", "routing_profile"},
 }
 
 
@@ -257,6 +258,12 @@ def _steps(setup: Setup, at: Millis, index: int, action: dict[str, Any], where: 
                     )
                 )
             ]
+        case "set_routing_profile":
+            a = agent()
+            profile = lookup(
+                setup.profiles, action.get("routing_profile"), "routing profile", where
+            )
+            return [step(lambda e: cmd.UpdateUserRoutingProfile(agent_id=a, profile_id=profile))]
         case "update_status":
             status = lookup(setup.statuses, action.get("status"), "status", where)
             name = action.get("name")
