@@ -16,7 +16,8 @@ from switchboard.engine.engine import AgentStreamRecord, StreamEventType
 from switchboard.engine.ids import IdSource
 from switchboard.engine.views import AgentSnapshot, ConfigurationView
 from switchboard.formats.arns import Arns
-from switchboard.formats.timestamps import iso_ms, parse_timestamp
+from switchboard.formats.malformed import MalformedRecord, required_timestamp, timestamp_field
+from switchboard.formats.timestamps import iso_ms
 
 _SORT = orjson.OPT_SORT_KEYS
 _NULL = b"null"
@@ -209,14 +210,6 @@ class DecodedAgentEvent:
     previous: DecodedSnapshot | None
 
 
-class MalformedRecord(ValueError):
-    """A record that is not an agent event or contact record as Connect writes them."""
-
-
-def _ts(value: Any) -> Millis | None:
-    return parse_timestamp(value) if isinstance(value, str) else None
-
-
 def _snapshot(raw: Any) -> DecodedSnapshot | None:
     if raw is None:
         return None
@@ -227,12 +220,12 @@ def _snapshot(raw: Any) -> DecodedSnapshot | None:
     profile = configuration.get("RoutingProfile") or {}
     concurrency = profile.get("Concurrency") or []
     nxt = raw.get("NextAgentStatus")
-    start = _ts(status.get("StartTimestamp"))
+    start = timestamp_field(status, "StartTimestamp")
     if "Name" not in status or start is None:
         raise MalformedRecord("AgentStatus needs Name and StartTimestamp")
     contacts = []
     for c in raw.get("Contacts") or []:
-        state_start = _ts(c.get("StateStartTimestamp"))
+        state_start = timestamp_field(c, "StateStartTimestamp")
         if "ContactId" not in c or "State" not in c or state_start is None:
             raise MalformedRecord("a contact needs ContactId, State and StateStartTimestamp")
         contacts.append(
@@ -242,8 +235,8 @@ def _snapshot(raw: Any) -> DecodedSnapshot | None:
                 initiation_method=c.get("InitiationMethod"),
                 state=c["State"],
                 state_start=state_start,
-                connected_at=_ts(c.get("ConnectedToAgentTimestamp")),
-                queue_at=_ts(c.get("QueueTimestamp")),
+                connected_at=timestamp_field(c, "ConnectedToAgentTimestamp"),
+                queue_at=timestamp_field(c, "QueueTimestamp"),
                 queue_name=(c.get("Queue") or {}).get("Name"),
             )
         )
@@ -266,7 +259,7 @@ def decode_agent_event(raw: dict[str, Any]) -> DecodedAgentEvent:
     """One parsed AgentEvent object; unknown fields are ignored, missing required ones refused."""
     try:
         event_type = raw["EventType"]
-        at = parse_timestamp(raw["EventTimestamp"])
+        at = required_timestamp(raw, "EventTimestamp")
         if event_type not in StreamEventType.__members__:
             raise MalformedRecord(f"unknown EventType {event_type!r}")
         return DecodedAgentEvent(

@@ -13,9 +13,9 @@ import orjson
 
 from switchboard.domain.model import Channel, InitiationMethod, InstanceSettings, Millis
 from switchboard.engine.views import ContactRecordView
-from switchboard.formats.aes import MalformedRecord
 from switchboard.formats.arns import Arns
-from switchboard.formats.timestamps import iso_s, parse_timestamp, whole_seconds
+from switchboard.formats.malformed import MalformedRecord, timestamp_field
+from switchboard.formats.timestamps import iso_s, whole_seconds
 
 FORMAT_VERSION = "2017-03-10"
 _MEDIA = {Channel.VOICE: "AUDIO", Channel.CHAT: "CHAT"}
@@ -181,10 +181,6 @@ class DecodedContactRecord:
     has_recording: bool
 
 
-def _ts(value: Any) -> Millis | None:
-    return parse_timestamp(value) if isinstance(value, str) else None
-
-
 def decode_contact_record(raw: dict[str, Any]) -> DecodedContactRecord:
     """One parsed ContactTraceRecord; unknown fields are ignored."""
     try:
@@ -195,13 +191,13 @@ def decode_contact_record(raw: dict[str, Any]) -> DecodedContactRecord:
             agent = DecodedAgentPart(
                 arn=agent_raw.get("ARN"),
                 username=agent_raw.get("Username"),
-                connected_at=_ts(agent_raw.get("ConnectedToAgentTimestamp")),
+                connected_at=timestamp_field(agent_raw, "ConnectedToAgentTimestamp"),
                 interaction_s=agent_raw.get("AgentInteractionDuration"),
                 hold_s=agent_raw.get("CustomerHoldDuration"),
                 holds=agent_raw.get("NumberOfHolds"),
                 longest_hold_s=agent_raw.get("LongestHoldDuration"),
-                acw_start=_ts(agent_raw.get("AfterContactWorkStartTimestamp")),
-                acw_end=_ts(agent_raw.get("AfterContactWorkEndTimestamp")),
+                acw_start=timestamp_field(agent_raw, "AfterContactWorkStartTimestamp"),
+                acw_end=timestamp_field(agent_raw, "AfterContactWorkEndTimestamp"),
                 acw_s=agent_raw.get("AfterContactWorkDuration"),
             )
         queue = raw.get("Queue") if isinstance(raw.get("Queue"), dict) else None
@@ -212,19 +208,21 @@ def decode_contact_record(raw: dict[str, Any]) -> DecodedContactRecord:
             contact_id=str(contact_id),
             channel=str(raw.get("Channel") or "VOICE"),
             initiation_method=method,
-            initiated_at=_ts(raw.get("InitiationTimestamp")),
-            disconnect_at=_ts(raw.get("DisconnectTimestamp")),
+            initiated_at=timestamp_field(raw, "InitiationTimestamp"),
+            disconnect_at=timestamp_field(raw, "DisconnectTimestamp"),
             disconnect_reason=raw.get("DisconnectReason"),
-            last_update_at=_ts(raw.get("LastUpdateTimestamp")),
+            last_update_at=timestamp_field(raw, "LastUpdateTimestamp"),
             queue_name=queue.get("Name") if queue else None,
             queue_arn=queue.get("ARN") if queue else None,
-            enqueue_at=_ts(queue.get("EnqueueTimestamp")) if queue else None,
-            dequeue_at=_ts(queue.get("DequeueTimestamp")) if queue else None,
+            enqueue_at=timestamp_field(queue, "EnqueueTimestamp") if queue else None,
+            dequeue_at=timestamp_field(queue, "DequeueTimestamp") if queue else None,
             queue_s=queue.get("Duration") if queue else None,
             attempts=int(raw.get("AgentConnectionAttempts") or 0),
             agent=agent,
             has_recording=bool(raw.get("Recording")) or bool(raw.get("Recordings")),
         )
+    except MalformedRecord:
+        raise
     except KeyError as missing:
         raise MalformedRecord(f"contact record lacks {missing.args[0]}") from None
     except (TypeError, AttributeError, ValueError) as bad:

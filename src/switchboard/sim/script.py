@@ -108,9 +108,9 @@ def parse_script(doc: dict[str, Any]) -> Script:
     steps: list[Step] = []
     last_at = 0
     for index, raw in enumerate(_list(doc.get("script"), "script")):
-        where = f"script[{index}]"
-        action = _mapping(raw, where)
-        at = seconds_ms(action.get("at"), f"{where}.at")
+        action = _mapping(raw, f"script step {index + 1}")
+        at = seconds_ms(action.get("at"), f"script step {index + 1}: at")
+        where = f"script step {index + 1} at {at / 1000:g} s"
         if at < last_at:
             raise ScriptError(f"{where}: at {at / 1000:g} s comes before the previous action")
         last_at = at
