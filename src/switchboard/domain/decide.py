@@ -270,7 +270,7 @@ def _create_routing_profile(d: Decision, c: cmd.CreateRoutingProfile) -> None:
     if not any(concurrency.values()):
         raise InvalidParameter(f"routing profile {c.name!r} needs at least one channel")
     for channel, slots in concurrency.items():
-        if not 0 <= slots <= MAX_CONCURRENCY[channel]:
+        if not 1 <= slots <= MAX_CONCURRENCY[channel]:
             raise InvalidParameter(
                 f"{channel.value} concurrency must be 1 to {MAX_CONCURRENCY[channel]}, got {slots}"
             )
@@ -301,7 +301,7 @@ def _create_routing_profile(d: Decision, c: cmd.CreateRoutingProfile) -> None:
             at=d.now,
             profile_id=c.profile_id,
             name=c.name,
-            concurrency=tuple((ch, n) for ch, n in c.concurrency if n > 0),
+            concurrency=c.concurrency,
             cross_channel=c.cross_channel,
             queues=c.queues,
             default_outbound_queue_id=c.default_outbound_queue_id,

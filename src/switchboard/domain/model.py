@@ -172,13 +172,12 @@ class RoutingProfile:
     queues: tuple[ProfileQueue, ...]
     default_outbound_queue_id: QueueId | None
     availability_timer: AvailabilityTimer = AvailabilityTimer.TIME_SINCE_LAST_ACTIVITY
-    by_channel: dict[Channel, tuple[tuple[int, tuple[ProfileQueue, ...]], ...]] = field(
-        default_factory=dict
-    )
-    """The profile's queues per channel, grouped by priority (best first): the router's view."""
+    levels: tuple[tuple[int, tuple[ProfileQueue, ...]], ...] = field(default=())
+    """The profile's queue lines grouped by priority, best first, all channels: the router's view
+    (priority orders an agent's queues across channels, DESIGN §4)."""
 
     def __post_init__(self) -> None:
-        self.by_channel = group_by_priority(self.queues)
+        self.levels = group_by_priority(self.queues)
 
     @property
     def outbound_queue_id(self) -> QueueId | None:
@@ -189,14 +188,11 @@ class RoutingProfile:
 
 def group_by_priority(
     queues: tuple[ProfileQueue, ...],
-) -> dict[Channel, tuple[tuple[int, tuple[ProfileQueue, ...]], ...]]:
-    grouped: dict[Channel, dict[int, list[ProfileQueue]]] = {}
+) -> tuple[tuple[int, tuple[ProfileQueue, ...]], ...]:
+    by_priority: dict[int, list[ProfileQueue]] = {}
     for line in queues:
-        grouped.setdefault(line.channel, {}).setdefault(line.priority, []).append(line)
-    return {
-        channel: tuple((prio, tuple(lines)) for prio, lines in sorted(by_prio.items()))
-        for channel, by_prio in grouped.items()
-    }
+        by_priority.setdefault(line.priority, []).append(line)
+    return tuple((priority, tuple(lines)) for priority, lines in sorted(by_priority.items()))
 
 
 class Slot:

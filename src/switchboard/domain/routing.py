@@ -89,15 +89,20 @@ class Match:
     candidates: int
 
 
+Group = tuple[RoutingProfileId, frozenset[Channel]]
+"""Agents who share a routing profile and the set of channels they are routable on right now:
+they see the same candidate contact, so one heap per group answers "who is longest idle"."""
+
+
 class Router:
     """The routing indexes of one instance (rebuilt by replaying the log)."""
 
     __slots__ = ("active_groups", "agent_heaps", "queue_heaps", "queued")
 
     def __init__(self) -> None:
-        self.agent_heaps: dict[tuple[RoutingProfileId, Channel], list[AgentEntry]] = {}
-        self.active_groups: dict[tuple[RoutingProfileId, Channel], int] = {}
-        """Number of routable agents per (profile, channel); groups with none are absent."""
+        self.agent_heaps: dict[Group, list[AgentEntry]] = {}
+        self.active_groups: dict[Group, int] = {}
+        """Number of routable agents per group; groups with none are absent."""
         self.queue_heaps: dict[tuple[QueueId, Channel], list[ContactEntry]] = {}
         self.queued = 0
 
@@ -108,22 +113,24 @@ class Router:
         key = (agent.profile_id, agent.idle_since)
         if channels == agent.routable_channels and key == agent.route_key:
             return
-        for channel in agent.routable_channels:
+        if agent.routable_channels:
             assert agent.route_key is not None
-            group = (agent.route_key[0], channel)
-            left = self.active_groups[group] - 1
+            old: Group = (agent.route_key[0], agent.routable_channels)
+            left = self.active_groups[old] - 1
             if left:
-                self.active_groups[group] = left
+                self.active_groups[old] = left
             else:
-                del self.active_groups[group]
+                del self.active_groups[old]
         agent.route_version += 1
         agent.routable_channels = channels
         agent.route_key = key
-        entry: AgentEntry = (agent.idle_since, agent.id, agent.route_version, agent)
-        for channel in channels:
-            group = (agent.profile_id, channel)
+        if channels:
+            group: Group = (agent.profile_id, channels)
             self.active_groups[group] = self.active_groups.get(group, 0) + 1
-            heapq.heappush(self.agent_heaps.setdefault(group, []), entry)
+            heapq.heappush(
+                self.agent_heaps.setdefault(group, []),
+                (agent.idle_since, agent.id, agent.route_version, agent),
+            )
 
     def enqueue(self, contact: Contact) -> None:
         assert contact.queue_id is not None
@@ -163,7 +170,7 @@ class Router:
         ]
         return [entry[3] for entry in sorted(live, key=lambda e: (e[0], e[1]))]
 
-    def longest_idle(self, group: tuple[RoutingProfileId, Channel]) -> Agent | None:
+    def longest_idle(self, group: Group) -> Agent | None:
         heap = self.agent_heaps.get(group)
         while heap:
             _, _, version, agent = heap[0]
@@ -173,27 +180,26 @@ class Router:
         return None
 
     def candidate(
-        self, profile: RoutingProfile, channel: Channel, now: Millis
+        self, profile: RoutingProfile, channels: frozenset[Channel], now: Millis
     ) -> tuple[Contact, int, QueueId] | None:
-        """The contact an agent of this profile would take next on `channel`, if any.
+        """The contact an agent of this profile, routable on `channels`, would take next.
 
-        Priority beats delay: the best priority level with an eligible head wins; within the level
-        the oldest head (enqueue time, then arrival order).
+        Priority beats delay: the best priority level with an eligible head wins (across
+        channels); within the level the oldest head (enqueue time, then arrival order).
         """
-        for priority, lines in profile.by_channel.get(channel, ()):
+        for priority, lines in profile.levels:
             best: Contact | None = None
             best_queue: QueueId | None = None
             for line in lines:
-                head = self.head(line.queue_id, channel)
+                if line.channel not in channels:
+                    continue
+                head = self.head(line.queue_id, line.channel)
                 if head is None:
                     continue
                 assert head.enqueue_at is not None
                 if now - head.enqueue_at < line.delay_ms:
                     continue
-                if best is None or (head.enqueue_at, head.arrival_seq) < (
-                    best.enqueue_at or 0,
-                    best.arrival_seq,
-                ):
+                if best is None or _older(head, best):
                     best, best_queue = head, line.queue_id
             if best is not None and best_queue is not None:
                 return best, priority, best_queue
@@ -204,24 +210,16 @@ class Router:
         if not self.queued or not self.active_groups:
             return None
         best: tuple[Contact, int, QueueId] | None = None
-        best_groups: list[tuple[RoutingProfileId, Channel]] = []
+        best_groups: list[Group] = []
         for group in self.active_groups:
-            profile_id, channel = group
-            found = self.candidate(state.profiles[profile_id], channel, now)
+            profile_id, channels = group
+            found = self.candidate(state.profiles[profile_id], channels, now)
             if found is None:
                 continue
-            contact = found[0]
-            if best is None:
+            if best is None or _older(found[0], best[0]):
                 best, best_groups = found, [group]
-                continue
-            incumbent = best[0]
-            if contact is incumbent:
+            elif found[0] is best[0]:
                 best_groups.append(group)
-            elif (contact.enqueue_at or 0, contact.arrival_seq) < (
-                incumbent.enqueue_at or 0,
-                incumbent.arrival_seq,
-            ):
-                best, best_groups = found, [group]
         if best is None:
             return None
         winner: Agent | None = None
@@ -237,6 +235,12 @@ class Router:
             return None
         contact, priority, queue_id = best
         return Match(contact, winner, queue_id, priority, candidates)
+
+
+def _older(a: Contact, b: Contact) -> bool:
+    assert a.enqueue_at is not None
+    assert b.enqueue_at is not None
+    return (a.enqueue_at, a.arrival_seq) < (b.enqueue_at, b.arrival_seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +296,8 @@ def _standing(
     reason = unroutable_reason(agent, profile, status_type, channel)
     if reason is not None:
         return reason
-    better = state.router.candidate(profile, channel, now)
+    channels = routable_channels(agent, profile, status_type)
+    better = state.router.candidate(profile, channels, now)
     if better is not None and better[1] < line.priority:
-        return f"a contact in a priority-{better[1]} queue comes first for this profile"
+        return f"a contact in a priority-{better[1]} queue comes first for this agent"
     return None
