@@ -45,7 +45,7 @@ from switchboard.domain.transitions import Move, allowed, sources
 
 MAX_STATUSES = 50
 MAX_ACW_MS = 2_000_000 * 1000
-NEXT_STATUS_ACTOR = "system"
+SYSTEM_ACTOR = "system"
 
 
 class Decision:
@@ -404,9 +404,11 @@ def _logout(d: Decision, c: cmd.Logout) -> None:
             )
         )
     if agent.status_id != state.offline_id or agent.next_status_id is not None:
+        # a forced logout or a lost session sets Offline as the system (DESIGN §3.11)
+        actor = SYSTEM_ACTOR if c.forced else c.actor
         d.emit(
             ev.AgentStatusChanged(
-                at=d.now, agent_id=agent.id, status_id=state.offline_id, actor=c.actor
+                at=d.now, agent_id=agent.id, status_id=state.offline_id, actor=actor
             )
         )
     d.emit(ev.AgentLoggedOut(at=d.now, agent_id=agent.id, actor=c.actor))
@@ -488,7 +490,7 @@ def _apply_next_status(d: Decision, agent: Agent) -> None:
     if agent.next_status_id is not None and not agent.slots:
         d.emit(
             ev.AgentStatusChanged(
-                at=d.now, agent_id=agent.id, status_id=agent.next_status_id, actor=NEXT_STATUS_ACTOR
+                at=d.now, agent_id=agent.id, status_id=agent.next_status_id, actor=SYSTEM_ACTOR
             )
         )
 

@@ -113,6 +113,16 @@ class AgentStream:
         gone = self.logged_out_at.get(agent_id)
         return gone is not None and due - gone <= self.state.settings.heartbeat_after_logout_ms
 
+    def reanchor(self, now: Millis) -> None:
+        """After a restart: heartbeats that fell while the engine was down are not back-filled;
+        each agent that is owed one gets it now."""
+        self.heartbeats = [
+            (max(due, now), agent_id, stamp)
+            for due, agent_id, stamp in self.heartbeats
+            if stamp == self.stamp[agent_id]
+        ]
+        heapq.heapify(self.heartbeats)
+
     def heartbeat(self) -> AgentStreamRecord:
         due, agent_id, _ = heapq.heappop(self.heartbeats)
         snapshot = self.snapshots.snapshot(self.state.agents[agent_id])
@@ -133,6 +143,7 @@ class Engine:
         self.state = State()
         self.stream = AgentStream(self.state, ids)
         self.last_at: Millis = 0
+        self._catching_up = False
         self._seq = self.log.next_seq
         self._pending: list[ev.Event] = []
         self.stream_listeners: list[AgentStreamListener] = []
@@ -159,9 +170,21 @@ class Engine:
         return self._run(command, max(now, self.last_at))
 
     def fire_due(self, until: Millis, *, inclusive: bool = True) -> None:
-        """Fire every deadline and heartbeat up to `until`, each stamped with its own time."""
+        """Fire every deadline and heartbeat up to `until`, each stamped with its own time.
+
+        The first call after `replay` is a restart's catch-up (DESIGN §3.13): overdue deadlines
+        fire in order at their own times, but heartbeats missed meanwhile are not back-filled.
+        """
         state = self.state
         stream = self.stream
+        if self._catching_up:
+            self._catching_up = False
+            while (deadline := state.next_deadline()) is not None and (
+                deadline.at < until or (inclusive and deadline.at == until)
+            ):
+                state.pop_deadline()
+                self._run(FireDeadline(deadline=deadline), max(deadline.at, self.last_at))
+            stream.reanchor(until)
         while True:
             deadline = state.next_deadline()
             beat = stream.next_heartbeat()
@@ -216,6 +239,7 @@ class Engine:
             self.stream.project(seq, event)
             self.state.finished.clear()
             self.last_at = max(self.last_at, event.at)
+        self._catching_up = True
 
     # --- ids -----------------------------------------------------------------------------------
 
