@@ -15,6 +15,7 @@ from switchboard.engine.engine import AgentStreamRecord, Engine, StreamEventType
 from switchboard.engine.views import ContactRecordView
 from switchboard.formats.aes import AgentEventEncoder
 from switchboard.formats.ctr import ContactRecordEncoder
+from switchboard.formats.timestamps import iso_ms, iso_s
 from switchboard.sim.scenario import Setup, parse_setup, parse_start
 from switchboard.sim.script import new_engine
 
@@ -164,3 +165,78 @@ class World:
         found = [r for r in self.ctr_json if r["ContactId"] == contact]
         assert len(found) == 1, f"expected one record for {contact}, got {len(found)}"
         return found[0]
+
+    # --- helpers added for the behaviour suites (tests/unit) -------------------------------------
+
+    def logout(
+        self, username: str, at: float, *, forced: bool = False, actor: str = "agent"
+    ) -> list[Event]:
+        return self.do(cmd.Logout(agent_id=self.agent(username), forced=forced, actor=actor), at)
+
+    def hold(self, username: str, contact: str, at: float) -> list[Event]:
+        return self.do(
+            cmd.HoldContact(agent_id=self.agent(username), contact_id=ContactId(contact)), at
+        )
+
+    def resume(self, username: str, contact: str, at: float) -> list[Event]:
+        return self.do(
+            cmd.ResumeContact(agent_id=self.agent(username), contact_id=ContactId(contact)), at
+        )
+
+    def dial(self, username: str, contact: str, at: float) -> list[Event]:
+        return self.do(
+            cmd.DialOut(agent_id=self.agent(username), contact_id=ContactId(contact)), at
+        )
+
+    def answered(self, contact: str, at: float) -> list[Event]:
+        return self.do(cmd.CustomerAnswered(contact_id=ContactId(contact)), at)
+
+    def dial_failed(self, contact: str, at: float) -> list[Event]:
+        return self.do(cmd.DialFailed(contact_id=ContactId(contact)), at)
+
+    def aes(self, username: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """The decoded agent event stream records of one agent (optionally one EventType)."""
+        arn_tail = f"/agent/{self.agent(username)}"
+        return [
+            r
+            for r in self.aes_json
+            if r["AgentARN"].endswith(arn_tail) and (kind is None or r["EventType"] == kind)
+        ]
+
+    def last_snapshot(self, username: str) -> dict[str, Any]:
+        """The CurrentAgentSnapshot of the agent's latest STATE_CHANGE or HEART_BEAT."""
+        found = [r for r in self.aes(username) if r["CurrentAgentSnapshot"] is not None]
+        assert found, f"no snapshot published for {username}"
+        return found[-1]["CurrentAgentSnapshot"]
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """What a refused command must leave as it was: log, outputs, statuses, slots, queue."""
+        state = self.engine.state
+        agents = tuple(
+            (
+                agent.username,
+                agent.status_id,
+                agent.next_status_id,
+                agent.logged_in,
+                tuple((cid, slot.state, slot.state_start) for cid, slot in agent.slots.items()),
+            )
+            for agent in state.agents.values()
+        )
+        return (
+            len(self.engine.log),  # type: ignore[arg-type]  # InMemoryLog has __len__
+            len(self.records),
+            len(self.contact_records),
+            agents,
+            tuple(sorted(state.contacts)),
+            state.router.queued,
+            tuple(sorted((s.name, s.enabled, s.display_order) for s in state.statuses.values())),
+            tuple(sorted(p.name for p in state.profiles.values())),
+        )
+
+    def iso(self, seconds: float) -> str:
+        """An AES timestamp (ms) for `seconds` after start."""
+        return iso_ms(self.ms(seconds))
+
+    def iso_s(self, seconds: float) -> str:
+        """A contact-record timestamp (whole seconds) for `seconds` after start."""
+        return iso_s(self.ms(seconds))
