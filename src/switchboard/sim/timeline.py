@@ -11,6 +11,8 @@ from switchboard.domain.model import Millis
 from switchboard.domain.state import State
 from switchboard.engine.engine import AgentStreamRecord, StreamEventType
 from switchboard.engine.views import ContactRecordView
+from switchboard.formats.ctr import ContactRecordEncoder, decode_contact_record
+from switchboard.formats.summary import contact_summary
 
 
 class Timeline:
@@ -26,6 +28,7 @@ class Timeline:
         self.write = write
         self.zone = ZoneInfo(time_zone)
         self.heartbeats = heartbeats
+        self.encoder = ContactRecordEncoder(state.settings)
 
     def clock(self, at: Millis) -> str:
         return datetime.fromtimestamp(at / 1000, tz=self.zone).strftime("%H:%M:%S.%f")[:-3]
@@ -48,10 +51,11 @@ class Timeline:
         self.write(f"{when}  {username:<12} {kind:<12} {status:<26} {activity:<20} {contacts}")
 
     def contact_record(self, record: ContactRecordView) -> None:
-        agent = record.agent.username if record.agent is not None else "no agent"
-        reason = record.disconnect_reason.value if record.disconnect_reason else "-"
+        """The contact summary of a finished contact (as Connect's contact summary page reads)."""
+        summary = contact_summary(decode_contact_record(self.encoder.record_dict(record)))
         when = self.clock(record.last_update_at)
         self.write(
-            f"{when}  record {record.contact_id}: {record.channel.value} {record.method.value},"
-            f" {agent}, {reason}, attempts {record.attempts}"
+            f"{when}  contact {summary.contact_id}: {summary.channel} {summary.initiation_method},"
+            f" agent: {summary.agent} disconnect: {summary.disconnect_reason},"
+            f" {summary.recording}, attempts {record.attempts}"
         )
