@@ -213,7 +213,7 @@ class StopContact(Command):
 # --- timers ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Deadline:
     """A timer kept in state; it fires only if the slot is still as it was when it was set."""
 

@@ -715,25 +715,36 @@ def _dial_failed(d: Decision, c: cmd.DialFailed) -> None:
 # --- timers ------------------------------------------------------------------------------------
 
 
+def deadline_is_live(state: State, deadline: cmd.Deadline) -> bool:
+    """Whether firing `deadline` can change anything: its slot is still as it was when set
+    (a routing wake-up is live while anything waits in a queue)."""
+    if deadline.kind == ROUTE_WAKE:
+        return state.router.queued > 0
+    if deadline.agent_id is None or deadline.contact_id is None:
+        return False
+    agent = state.agents.get(deadline.agent_id)
+    slot = agent.slots.get(deadline.contact_id) if agent is not None else None
+    return (
+        slot is not None
+        and slot.state is deadline.expected_state
+        and slot.state_start == deadline.state_start
+    )
+
+
 def _fire(d: Decision, c: cmd.FireDeadline) -> None:
     deadline = c.deadline
-    if deadline.kind == ROUTE_WAKE or deadline.agent_id is None or deadline.contact_id is None:
-        return  # routing runs after every command
-    agent = d.state.agents.get(deadline.agent_id)
-    slot = agent.slots.get(deadline.contact_id) if agent is not None else None
-    if (
-        agent is None
-        or slot is None
-        or slot.state is not deadline.expected_state
-        or slot.state_start != deadline.state_start
-    ):
-        return  # the slot moved on since the timer was set
+    if deadline.kind == ROUTE_WAKE or not deadline_is_live(d.state, deadline):
+        return  # routing runs after every command; a stale timer does nothing
+    assert deadline.agent_id is not None
+    assert deadline.contact_id is not None
+    agent = d.state.agents[deadline.agent_id]
+    contact_id = deadline.contact_id
     if deadline.kind == OFFER_TIMEOUT:
         d.emit(
             ev.ContactMissed(
                 at=d.now,
                 agent_id=agent.id,
-                contact_id=slot.contact.id,
+                contact_id=contact_id,
                 state=ContactState.MISSED,
                 reason=ev.MissReason.TIMEOUT,
                 requeued=True,
@@ -741,9 +752,7 @@ def _fire(d: Decision, c: cmd.FireDeadline) -> None:
         )
     elif deadline.kind in (ACW_LIMIT, MISSED_AUTO_CLEAR):
         d.emit(
-            ev.ContactCleared(
-                at=d.now, agent_id=agent.id, contact_id=slot.contact.id, actor="system"
-            )
+            ev.ContactCleared(at=d.now, agent_id=agent.id, contact_id=contact_id, actor="system")
         )
         _apply_next_status(d, agent)
 
@@ -775,4 +784,4 @@ _DECIDERS: dict[type[cmd.Command], Callable[[Decision, Any], None]] = {
     cmd.FireDeadline: _fire,
 }
 
-__all__ = ["Decision", "decide", "route"]
+__all__ = ["Decision", "deadline_is_live", "decide", "route"]

@@ -176,8 +176,12 @@ class RoutingProfile:
     """The profile's queue lines grouped by priority, best first, all channels: the router's view
     (priority orders an agent's queues across channels, DESIGN §4)."""
 
+    all_channels: frozenset[Channel] = field(default=frozenset())
+    """The channels with slots: what an idle agent of this profile is routable on."""
+
     def __post_init__(self) -> None:
         self.levels = group_by_priority(self.queues)
+        self.all_channels = frozenset(ch for ch, n in self.concurrency.items() if n > 0)
 
     @property
     def outbound_queue_id(self) -> QueueId | None:

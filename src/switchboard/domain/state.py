@@ -84,7 +84,8 @@ class State:
         self.finished: list[Contact] = []
         """Contacts whose record became final, in order; the engine drains this outbox."""
         self.router = Router()
-        self.deadlines: list[Deadline] = []
+        self.deadlines: list[tuple[Millis, int, Deadline]] = []
+        """A heap keyed by (time, sequence) so that comparisons stay in C."""
         self.deadline_seq = 0
         self.contact_seq = 0
 
@@ -96,10 +97,10 @@ class State:
         return self.statuses[agent.status_id].type
 
     def next_deadline(self) -> Deadline | None:
-        return self.deadlines[0] if self.deadlines else None
+        return self.deadlines[0][2] if self.deadlines else None
 
     def pop_deadline(self) -> Deadline:
-        return heapq.heappop(self.deadlines)
+        return heapq.heappop(self.deadlines)[2]
 
     # --- helpers used by evolve ----------------------------------------------------------------
 
@@ -113,18 +114,16 @@ class State:
         state_start: Millis = 0,
     ) -> None:
         self.deadline_seq += 1
-        heapq.heappush(
-            self.deadlines,
-            Deadline(
-                at=at,
-                seq=self.deadline_seq,
-                kind=kind,
-                agent_id=agent_id,
-                contact_id=contact_id,
-                expected_state=expected_state,
-                state_start=state_start,
-            ),
+        deadline = Deadline(
+            at=at,
+            seq=self.deadline_seq,
+            kind=kind,
+            agent_id=agent_id,
+            contact_id=contact_id,
+            expected_state=expected_state,
+            state_start=state_start,
         )
+        heapq.heappush(self.deadlines, (at, self.deadline_seq, deadline))
 
     def _refresh(self, agent: Agent) -> None:
         self.router.refresh_agent(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from switchboard.domain import events as ev
-from switchboard.domain.commands import Command, FireDeadline
-from switchboard.domain.decide import decide
+from switchboard.domain.commands import Command, Deadline, FireDeadline
+from switchboard.domain.decide import deadline_is_live, decide
 from switchboard.domain.model import AgentId, ContactId, Millis
 from switchboard.domain.state import State, evolve
 from switchboard.engine.clock import Clock
@@ -183,7 +183,7 @@ class Engine:
                 deadline.at < until or (inclusive and deadline.at == until)
             ):
                 state.pop_deadline()
-                self._run(FireDeadline(deadline=deadline), max(deadline.at, self.last_at))
+                self._fire(deadline)
             stream.reanchor(until)
         while True:
             deadline = state.next_deadline()
@@ -198,7 +198,7 @@ class Engine:
                 and (not due_beat or deadline.at <= (beat or 0))
             ):
                 state.pop_deadline()
-                self._run(FireDeadline(deadline=deadline), max(deadline.at, self.last_at))
+                self._fire(deadline)
             elif due_beat and beat is not None:
                 self.last_at = max(self.last_at, beat)
                 record = stream.heartbeat()
@@ -206,6 +206,10 @@ class Engine:
                     listener(record)
             else:
                 return
+
+    def _fire(self, deadline: Deadline) -> None:
+        if deadline_is_live(self.state, deadline):  # most offer timeouts were answered in time
+            self._run(FireDeadline(deadline=deadline), max(deadline.at, self.last_at))
 
     def _run(self, command: Command, now: Millis) -> list[ev.Event]:
         self._seq = self.log.next_seq

@@ -45,8 +45,9 @@ class AgentEventEncoder:
         event_id = record.event_id
         if event_id is None:
             event_id = self.ids.heartbeat(self.arns.agent(record.agent_id), timestamp)
-        current = self.snapshot_bytes(record.current)
+        # previous first: it is usually the snapshot encoded for this agent's last record
         previous = self.snapshot_bytes(record.previous)
+        current = self.snapshot_bytes(record.current)
         return b"".join(
             (
                 self._head,
