@@ -48,6 +48,7 @@ class AgentStreamRecord:
 
 AgentStreamListener = Callable[[AgentStreamRecord], None]
 ContactRecordListener = Callable[[ContactRecordView], None]
+EventListener = Callable[[ev.Event], None]
 
 
 class AgentStream:
@@ -136,7 +137,9 @@ class AgentStream:
 class Engine:
     """One contact-center instance: the single writer of its state and log."""
 
-    def __init__(self, *, clock: Clock, ids: IdSource, log: EventLog | None = None) -> None:
+    def __init__(
+        self, *, clock: Clock, ids: IdSource, log: EventLog | None = None, stream: bool = True
+    ) -> None:
         self.clock = clock
         self.ids = ids
         self.log: EventLog = log if log is not None else InMemoryLog()
@@ -146,8 +149,11 @@ class Engine:
         self._catching_up = False
         self._seq = self.log.next_seq
         self._pending: list[ev.Event] = []
+        self.publish_stream = stream
+        """False: no agent event stream at all (no snapshots, no heartbeats): `simulate --no-stream`."""
         self.stream_listeners: list[AgentStreamListener] = []
         self.record_listeners: list[ContactRecordListener] = []
+        self.event_listeners: list[EventListener] = []
 
     # --- listening -----------------------------------------------------------------------------
 
@@ -156,6 +162,20 @@ class Engine:
 
     def on_contact_record(self, listener: ContactRecordListener) -> None:
         self.record_listeners.append(listener)
+
+    def on_event(self, listener: EventListener) -> None:
+        """Each domain event, right after it is applied (drivers such as the simulator react)."""
+        self.event_listeners.append(listener)
+
+    def next_due(self) -> Millis | None:
+        """When the next deadline or heartbeat falls, if any."""
+        deadline = self.state.next_deadline()
+        beat = self.stream.next_heartbeat()
+        if deadline is None:
+            return beat
+        if beat is None:
+            return deadline.at
+        return min(deadline.at, beat)
 
     # --- commands and time ---------------------------------------------------------------------
 
@@ -222,17 +242,21 @@ class Engine:
     def _observe(self, event: ev.Event) -> None:
         seq = self._seq
         self._seq += 1
-        record = self.stream.project(seq, event)
-        if record is not None:
-            for listener in self.stream_listeners:
-                listener(record)
+        if self.publish_stream:
+            record = self.stream.project(seq, event)
+            if record is not None:
+                for listener in self.stream_listeners:
+                    listener(record)
         finished = self.state.finished
         if finished:
-            for contact in finished:
-                view = contact_record(self.state, contact, event.at)
-                for on_record in self.record_listeners:
-                    on_record(view)
+            if self.record_listeners:
+                for contact in finished:
+                    view = contact_record(self.state, contact, event.at)
+                    for on_record in self.record_listeners:
+                        on_record(view)
             finished.clear()
+        for on_event in self.event_listeners:
+            on_event(event)
 
     # --- replay --------------------------------------------------------------------------------
 
