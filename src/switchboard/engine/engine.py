@@ -148,9 +148,8 @@ class Engine:
         self.last_at: Millis = 0
         self._catching_up = False
         self._seq = self.log.next_seq
-        self._pending: list[ev.Event] = []
         self.publish_stream = stream
-        """False: no agent event stream at all (no snapshots, no heartbeats): `simulate --no-stream`."""
+        """False: no agent event stream (no snapshots, no heartbeats), as `simulate --no-stream`."""
         self.stream_listeners: list[AgentStreamListener] = []
         self.record_listeners: list[ContactRecordListener] = []
         self.event_listeners: list[EventListener] = []
