@@ -1,1 +1,1 @@
-"""Drivers on a virtual clock: scripted runs now, the traffic simulator later."""
+"""Drivers on a virtual clock: scripted runs and the traffic simulator."""
