@@ -115,10 +115,12 @@ class AgentStream:
         return gone is not None and due - gone <= self.state.settings.heartbeat_after_logout_ms
 
     def reanchor(self, now: Millis) -> None:
-        """After a restart: heartbeats that fell while the engine was down are not back-filled;
-        each agent that is owed one gets it now."""
+        """After a restart: heartbeats that fell while the engine was down are skipped, not
+        back-filled; each agent's next one keeps its own cadence, strictly after `now` (the old
+        engine may have sent the one due at the restart instant)."""
+        interval = self.state.settings.heartbeat_ms
         self.heartbeats = [
-            (max(due, now), agent_id, stamp)
+            (due if due > now else due + ((now - due) // interval + 1) * interval, agent_id, stamp)
             for due, agent_id, stamp in self.heartbeats
             if stamp == self.stamp[agent_id]
         ]
