@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from switchboard.analytics import erlang
 from switchboard.domain.model import ContactId
 from switchboard.engine.explain import explain_contact
 from switchboard.engine.log import InMemoryLog
@@ -98,3 +99,74 @@ def explain_command(script: Path, contact_id: str) -> None:
             if candidate.eligible:
                 reason = f"eligible, idle since {iso_ms(candidate.idle_since)}"
             click.echo(f"  {mark} {candidate.username:<16} {reason}")
+
+
+# --- switchboard erlang --------------------------------------------------------------------------
+
+
+def _rate_option(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    try:
+        return erlang.parse_rate(value)
+    except ValueError as bad:
+        raise click.BadParameter(str(bad)) from None
+
+
+def _target_option(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[float, float]:
+    try:
+        return erlang.parse_target(value)
+    except ValueError as bad:
+        raise click.BadParameter(str(bad)) from None
+
+
+@main.command("erlang")
+@click.option(
+    "--rate", required=True, callback=_rate_option, help=f"Arrivals: {erlang.RATE_FORMS}."
+)
+@click.option(
+    "--aht",
+    type=click.FloatRange(min=0, min_open=True),
+    required=True,
+    help="Average handle time in seconds (talk + hold + ACW).",
+)
+@click.option(
+    "--target",
+    default="80/20",
+    show_default=True,
+    callback=_target_option,
+    help=f"Service-level target: {erlang.TARGET_FORMS}.",
+)
+@click.option(
+    "--patience",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Mean patience in seconds: adds Erlang A, where callers hang up while waiting.",
+)
+@click.option(
+    "--max-agents",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Look no further than this many agents (default: A + 10*sqrt(A) + 20).",
+)
+def erlang_command(
+    rate: float,
+    aht: float,
+    target: tuple[float, float],
+    patience: float | None,
+    max_agents: int | None,
+) -> None:
+    """Staffing by Erlang C, and Erlang A with --patience: per number of agents, occupancy,
+    P(wait), ASA, service level (and abandonment), then the fewest agents meeting the target.
+
+    \b
+    Example:
+      switchboard erlang --rate 200/h --aht 180 --target 80/20 --patience 300
+    """
+    level, within = target
+    try:
+        table = erlang.staffing_table(
+            rate, aht, level, within, patience_s=patience, max_agents=max_agents
+        )
+    except ValueError as bad:
+        raise click.ClickException(str(bad)) from None
+    for line in erlang.staffing_lines(table):
+        click.echo(line)

@@ -1,0 +1,1 @@
+"""Analysis: historical metrics over logs and exports, and Erlang B, C and A for staffing."""
