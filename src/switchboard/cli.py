@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import Progress
 
 from switchboard.analytics import erlang
+from switchboard.analytics.analyze import analyze
+from switchboard.domain.intervals import IntervalLength, zone_of
 from switchboard.domain.model import ContactId
 from switchboard.engine.explain import explain_contact
 from switchboard.engine.log import InMemoryLog
 from switchboard.formats.timestamps import iso_ms
-from switchboard.sim.report import write_outputs
 from switchboard.sim.scenario import ScriptError
 from switchboard.sim.script import load_script, new_engine, run_script, run_script_to_dir
-from switchboard.sim.simulate import load_scenario, simulate_to_dir
 from switchboard.sim.timeline import Timeline
 
 
@@ -108,6 +104,82 @@ def explain_command(script: Path, contact_id: str) -> None:
             click.echo(f"  {mark} {candidate.username:<16} {reason}")
 
 
+def _interval_option(_: click.Context, __: click.Parameter, value: str) -> IntervalLength:
+    try:
+        return IntervalLength.parse(value)
+    except ValueError as bad:
+        raise click.BadParameter(str(bad)) from None
+
+
+def _zone_option(_: click.Context, __: click.Parameter, value: str) -> str:
+    try:
+        zone_of(value)
+    except ValueError as bad:
+        raise click.BadParameter(str(bad)) from None
+    return value
+
+
+@main.command("analyze")
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=Path)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for acw.csv, status-time.csv, agent-activity.csv, metrics.json, report.html.",
+)
+@click.option(
+    "--interval",
+    default="15m",
+    show_default=True,
+    callback=_interval_option,
+    help="Interval length: 15m, 30m, 1h or 1d.",
+)
+@click.option(
+    "--tz",
+    "time_zone",
+    default="UTC",
+    show_default=True,
+    callback=_zone_option,
+    help="IANA time zone the intervals align in and times are shown in, e.g. Europe/London.",
+)
+def analyze_command(
+    inputs: tuple[Path, ...], out: Path, interval: IntervalLength, time_zone: str
+) -> None:
+    """Analyse Amazon Connect exports: agent event stream and contact records.
+
+    Each INPUT is a file or a folder (read recursively): JSON Lines, a JSON array, concatenated
+    objects (as Kinesis Firehose writes them), or gzip of any of these. Records are told apart by
+    content; duplicates are skipped; malformed records are listed as FILE:LINE: MESSAGE on stderr
+    and the rest is read. Exits non-zero only when nothing could be read.
+    """
+    analysis = analyze(inputs, out, interval=interval, time_zone=time_zone)
+    export = analysis.export
+    for problem in export.problems:
+        click.echo(str(problem), err=True)
+    if export.problems:
+        click.echo(f"{len(export.problems):,} problem(s) reported above", err=True)
+    if analysis.metrics is None:
+        raise click.ClickException("nothing could be read: no agent event or contact record")
+    span = export.time_span()
+    zone = zone_of(time_zone)
+    when = "none"
+    if span is not None:
+        first, last = (
+            datetime.fromtimestamp(at / 1000, tz=zone).strftime("%Y-%m-%d %H:%M:%S") for at in span
+        )
+        when = f"{first} to {last} ({time_zone})"
+    seconds = sum(analysis.seconds.values())
+    click.echo(
+        f"read {export.objects:,} records from {export.files:,} file(s), "
+        f"{export.bytes_read / 1e6:,.1f} MB: {len(export.agent_events):,} agent events, "
+        f"{len(export.contact_records):,} contact records\n"
+        f"duplicates skipped: {export.duplicates:,}; malformed: {len(export.problems):,}\n"
+        f"agents: {analysis.agents:,}; contacts: {len(export.contact_records):,}\n"
+        f"time span: {when}\n"
+        f"wrote {', '.join(p.name for p in analysis.written)} to {out} in {seconds:.2f} s"
+    )
+
+
 # --- switchboard erlang --------------------------------------------------------------------------
 
 
@@ -177,45 +249,3 @@ def erlang_command(
         raise click.ClickException(str(bad)) from None
     for line in erlang.staffing_lines(table):
         click.echo(line)
-
-
-@main.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Folder for summary.json, report.html and (unless --no-stream) the Connect files.",
-)
-@click.option("--seed", type=int, default=None, help="Random seed (default: the scenario's).")
-@click.option("--no-stream", is_flag=True, help="Skip the agent event stream and contact records.")
-def simulate(scenario: Path, out: Path, seed: int | None, no_stream: bool) -> None:
-    """Simulate SCENARIO (YAML) with stochastic customers and agents on the real engine.
-
-    Writes OUT/summary.json (figures from exact times, warm-up left out), OUT/report.html and,
-    unless --no-stream, OUT/agent-events.jsonl and OUT/contact-records.jsonl. Same seed, same
-    output, byte for byte (only summary.json's wall-clock `run` block differs).
-    """
-    try:
-        loaded = load_scenario(scenario, seed)
-    except ScriptError as bad:
-        raise click.ClickException(str(bad)) from None
-    with _progress("simulating") as progress:
-        result = simulate_to_dir(loaded, out, stream=not no_stream, progress=progress)
-    write_outputs(result, out)
-    run = result.summary.run
-    click.echo(
-        f"{run['contacts']} contacts, {run['events']} events in {run['wall_s']:.2f} s "
-        f"({run['contacts_per_wall_s']:,.0f} contacts/s) -> {out}"
-    )
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[float], None] | None]:
-    """A progress bar on a terminal (stderr); nothing when output is piped."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with Progress(transient=True, console=Console(stderr=True)) as bar:
-        task = bar.add_task(label, total=1.0)
-        yield lambda done: bar.update(task, completed=done)
