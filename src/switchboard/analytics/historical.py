@@ -94,7 +94,8 @@ class ContactMetrics:
 
     The sums come from contact records (whole seconds, bucketed by disconnect time). `routed`,
     `answered` and `agent_non_response` come from the agent event stream, counted in the
-    interval the contact was offered (routed, answered) or missed (non-response).
+    interval the contact was offered (routed, answered) or missed (non-response). An agent's
+    scope sees only the contacts that agent handled (so its queue figures are their waits).
     """
 
     contacts_queued: int = 0
