@@ -31,8 +31,13 @@ import orjson
 
 from switchboard.domain.activity import activity_name, activity_of
 from switchboard.domain.intervals import IntervalGrid, IntervalLength
-from switchboard.domain.model import ContactState, Millis, StatusType
-from switchboard.formats.aes import DecodedAgentEvent, DecodedContact, DecodedSnapshot
+from switchboard.domain.model import ACTIVE_STATES, FAILED_STATES, ContactState, Millis, StatusType
+from switchboard.formats.aes import (
+    DecodedAgentEvent,
+    DecodedContact,
+    DecodedSnapshot,
+    status_type_of,
+)
 from switchboard.formats.ctr import DecodedContactRecord
 from switchboard.formats.timestamps import iso_ms
 
@@ -62,16 +67,6 @@ _DIALLED_METHODS = frozenset({"OUTBOUND", "EXTERNAL_OUTBOUND", "CALLBACK"})
 "Outbound contact/Outbound callback" is On contact); any other CONNECTING contact is an offer."""
 
 _STATES: dict[str, ContactState] = {s.value: s for s in ContactState}
-_STATUS_TYPES: dict[str, StatusType] = {t.value: t for t in StatusType}
-_WORKING = frozenset(
-    {
-        ContactState.CONNECTED,
-        ContactState.CONNECTED_ONHOLD,
-        ContactState.PAUSED,
-        ContactState.ENDED,
-    }
-)
-_FAILED = frozenset({ContactState.MISSED, ContactState.REJECTED, ContactState.ERROR})
 _NON_RESPONSE = frozenset({"MISSED", "REJECTED"})
 _OFFER_STATES = frozenset({"INCOMING", "PENDING", "CONNECTING"})
 _ANSWERED_STATES = frozenset({"CONNECTED", "CONNECTED_ONHOLD", "PAUSED", "ENDED"})
@@ -533,16 +528,7 @@ class _Profile:
 
 
 def _status_type(snapshot: DecodedSnapshot) -> StatusType:
-    known = _STATUS_TYPES.get(snapshot.status_type or "")
-    if known is not None:
-        return known
-    # records from before AgentStatus.Type existed: Connect's two built-in names
-    name = snapshot.status_name.casefold()
-    if name == "available":
-        return StatusType.ROUTABLE
-    if name == "offline":
-        return StatusType.OFFLINE
-    return StatusType.CUSTOM
+    return status_type_of(snapshot.status_name, snapshot.status_type)
 
 
 def _profile(snapshot: DecodedSnapshot) -> _Profile:
@@ -555,9 +541,9 @@ def _profile(snapshot: DecodedSnapshot) -> _Profile:
             continue
         dialled = contact.initiation_method in _DIALLED_METHODS
         states.append((state, dialled))
-        if state in _WORKING or (state is ContactState.CONNECTING and dialled):
+        if state in ACTIVE_STATES or (state is ContactState.CONNECTING and dialled):
             working = True
-        elif state in _FAILED:
+        elif state in FAILED_STATES:
             failed = True
         else:
             ringing = True

@@ -22,7 +22,7 @@ from switchboard.analytics.historical import HistoricalMetrics
 from switchboard.domain.activity import Activity
 from switchboard.domain.intervals import IntervalLength
 from switchboard.domain.model import Millis, StatusType
-from switchboard.formats.aes import DecodedAgentEvent
+from switchboard.formats.aes import DecodedAgentEvent, status_type_of
 
 # UI.md: one colour per Agent Activity, everywhere. Missed, Rejected and Error share red (three
 # shades so that their bands can be told apart); custom statuses share grey-brown, in shades.
@@ -111,14 +111,7 @@ def status_kinds(events: Sequence[DecodedAgentEvent]) -> dict[str, StatusType]:
     return kinds
 
 
-def _status_type(name: str, declared: str | None) -> StatusType:
-    if declared is not None and declared in StatusType.__members__:
-        return StatusType(declared)
-    if name.casefold() == "available":
-        return StatusType.ROUTABLE
-    if name.casefold() == "offline":
-        return StatusType.OFFLINE
-    return StatusType.CUSTOM
+_status_type = status_type_of
 
 
 def render_report(

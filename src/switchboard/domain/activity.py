@@ -75,9 +75,10 @@ def activity_of(status_type: StatusType, contacts: Iterable[tuple[ContactState, 
 
 def activity_name(activity: Activity, status_name: str) -> str:
     """What the real-time report writes: with no contact, the status's own (renamable) name."""
-    if activity in _STATUS_ACTIVITIES:
+    if activity in STATUS_ACTIVITIES:
         return status_name
     return activity.value
 
 
-_STATUS_ACTIVITIES = frozenset({Activity.AVAILABLE, Activity.OFFLINE, Activity.CUSTOM})
+STATUS_ACTIVITIES = frozenset({Activity.AVAILABLE, Activity.OFFLINE, Activity.CUSTOM})
+"""The activities an agent shows when holding no contact: the status itself."""

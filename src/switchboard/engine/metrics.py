@@ -35,8 +35,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from switchboard.domain import events as ev
-from switchboard.domain.activity import Activity, activity_name, activity_of
+from switchboard.domain.activity import STATUS_ACTIVITIES, Activity, activity_name, activity_of
 from switchboard.domain.model import (
+    ACTIVE_STATES,
     CHANNELS,
     FAILED_STATES,
     Agent,
@@ -68,16 +69,6 @@ __all__ = [
     "free_slots",
     "is_active_slot",
 ]
-
-_ACTIVE_STATES = frozenset(
-    {
-        ContactState.CONNECTED,
-        ContactState.CONNECTED_ONHOLD,
-        ContactState.PAUSED,
-        ContactState.ENDED,
-    }
-)
-_STATUS_ACTIVITIES = frozenset({Activity.AVAILABLE, Activity.OFFLINE, Activity.CUSTOM})
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -159,7 +150,7 @@ class RealTimeMetrics:
 def is_active_slot(slot: Slot) -> bool:
     """Does this slot count in SLOTS_ACTIVE and make its agent On contact?"""
     state = slot.state
-    return state in _ACTIVE_STATES or (state is ContactState.CONNECTING and slot.is_outbound)
+    return state in ACTIVE_STATES or (state is ContactState.CONNECTING and slot.is_outbound)
 
 
 def free_slots(
@@ -237,7 +228,7 @@ class _Part:
     def same_activity(self, other: _Part) -> bool:
         if self.activity is not other.activity:
             return False
-        return self.activity not in _STATUS_ACTIVITIES or self.status_id == other.status_id
+        return self.activity not in STATUS_ACTIVITIES or self.status_id == other.status_id
 
 
 def _lines(profile: RoutingProfile) -> tuple[tuple[QueueId, Channel], ...]:

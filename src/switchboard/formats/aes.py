@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from switchboard.domain.model import InstanceSettings, Millis
+from switchboard.domain.model import InstanceSettings, Millis, StatusType
 from switchboard.engine.engine import AgentStreamRecord, StreamEventType
 from switchboard.engine.ids import IdSource
 from switchboard.engine.views import AgentSnapshot, ConfigurationView
@@ -172,6 +172,19 @@ class AgentEventEncoder:
 # --- decoding ----------------------------------------------------------------------------------
 
 
+def status_type_of(name: str, declared: str | None) -> StatusType:
+    """The status type a record declares; for records from before `AgentStatus.Type` existed,
+    Connect's built-in names: Available is ROUTABLE, Offline is OFFLINE, any other CUSTOM."""
+    if declared is not None and declared in StatusType.__members__:
+        return StatusType(declared)
+    folded = name.casefold()
+    if folded == "available":
+        return StatusType.ROUTABLE
+    if folded == "offline":
+        return StatusType.OFFLINE
+    return StatusType.CUSTOM
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedContact:
     contact_id: str
@@ -298,4 +311,5 @@ __all__ = [
     "MalformedRecord",
     "decode_agent_event",
     "decode_agent_event_line",
+    "status_type_of",
 ]
