@@ -63,6 +63,7 @@ FAILED_STATES = frozenset({ContactState.MISSED, ContactState.REJECTED, ContactSt
 """States that block routing until the agent clears them."""
 
 CLEARABLE_STATES = FAILED_STATES | {ContactState.ENDED}
+"""States that CCP "Clear contact" / DismissUserContact accept."""
 
 ACTIVE_STATES = frozenset(
     {
@@ -74,7 +75,6 @@ ACTIVE_STATES = frozenset(
 )
 """A contact being worked: connected, on hold, paused or in ACW. With an outbound call still
 ringing these make an agent On contact, and they are Amazon's active slots (SLOTS_ACTIVE)."""
-"""States that CCP "Clear contact" / DismissUserContact accept."""
 
 
 class InitiationMethod(StrEnum):
