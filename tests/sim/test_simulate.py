@@ -157,3 +157,54 @@ def test_summary_json_has_the_documented_keys(tmp_path: Path) -> None:
     assert set(queue["service_level"]) == {"10", "20", "30", "60"}
     assert set(summary["agents"]) >= {"occupancy", "avg_acw_time_s"}
     assert set(summary["run"]) == {"contacts", "events", "wall_s", "contacts_per_wall_s"}
+
+
+def test_several_queues_channels_and_profiles_share_one_engine() -> None:
+    doc = scenario(
+        queues=[
+            {"name": "Sales", "channels": ["VOICE"]},
+            {"name": "Support", "channels": ["CHAT"]},
+        ],
+        routing_profiles=[
+            {
+                "name": "Voice",
+                "concurrency": {"VOICE": 1},
+                "queues": [{"queue": "Sales", "channel": "VOICE"}],
+            },
+            {
+                "name": "Chat",
+                "concurrency": {"CHAT": 3},
+                "queues": [{"queue": "Support", "channel": "CHAT"}],
+            },
+        ],
+        staffing=[
+            {"count": 4, "routing_profile": "Voice", "prefix": "voice"},
+            {"count": 2, "routing_profile": "Chat", "prefix": "chat"},
+        ],
+        traffic=[
+            {"queue": "Sales", "channel": "VOICE", "rate_per_h": 50, "handle_s": 200},
+            {
+                "queue": "Support",
+                "channel": "CHAT",
+                "rates_per_h": [30, 120],
+                "interval_min": 60,
+                "handle_s": {"dist": "lognormal", "mean": 400, "sd": 150},
+            },
+        ],
+    )
+    simulator = Simulator(parse_scenario(doc, seed=8), stream=True)
+    most_chats = 0
+
+    def watch(record: Any) -> None:
+        nonlocal most_chats
+        if record.current is not None:
+            chats = sum(1 for c in record.current.contacts if c.channel.value == "CHAT")
+            most_chats = max(most_chats, chats)
+
+    simulator.engine.on_agent_event(watch)
+    summary = simulator.run()
+    assert summary.queues["Sales"]["contacts_handled"] > 0
+    assert summary.queues["Support"]["contacts_handled"] > 0
+    assert most_chats == 3, "chat agents work up to their concurrency"
+    # the chat rate quadruples in the second hour: the second hour brings most of the chats
+    assert summary.queues["Support"]["contacts_queued"] > 3 * 30 * 0.75
