@@ -274,10 +274,6 @@ def contact_record(state: State, contact: Contact, at: Millis) -> ContactRecordV
     )
 
 
-def status_type_of(state: State, agent: Agent) -> StatusType:
-    return state.statuses[agent.status_id].type
-
-
 __all__ = [
     "AgentPart",
     "AgentSnapshot",

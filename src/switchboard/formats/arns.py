@@ -23,7 +23,3 @@ class Arns:
 
     def routing_profile(self, profile_id: str) -> str:
         return f"{self.instance}/routing-profile/{profile_id}"
-
-    @staticmethod
-    def last_id(arn: str) -> str:
-        return arn.rsplit("/", 1)[-1]

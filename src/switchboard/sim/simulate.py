@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-
 from switchboard.domain import commands as cmd
 from switchboard.domain import events as ev
 from switchboard.domain.activity import Activity, activity_of
@@ -33,6 +31,7 @@ from switchboard.domain.model import (
     StatusId,
     StatusType,
 )
+from switchboard.engine.clock import ManualClock
 from switchboard.engine.engine import AgentStreamRecord, Engine
 from switchboard.engine.ids import IdSource
 from switchboard.engine.log import CountingLog
@@ -43,11 +42,12 @@ from switchboard.sim.distributions import FIXED_ZERO, Distribution, parse_distri
 from switchboard.sim.scenario import (
     ScriptError,
     Setup,
-    _known_keys,
-    _list,
-    _mapping,
     agent_command,
+    as_list,
+    as_mapping,
     channel,
+    known_keys,
+    load_yaml,
     lookup,
     parse_setup,
     parse_start,
@@ -141,20 +141,11 @@ def _hours(value: Any, where: str) -> Millis:
 
 
 def load_scenario(path: Path, seed: int | None = None) -> Scenario:
-    try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
-    except yaml.YAMLError as bad:
-        raise ScriptError(f"{path}: not valid YAML: {bad}") from None
-    except OSError as bad:
-        raise ScriptError(f"{path}: {bad.strerror}") from None
-    return parse_scenario(_mapping(doc, str(path)), seed)
-
-
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return parse_scenario(load_yaml(path), seed)
 
 
 def parse_scenario(doc: dict[str, Any], seed: int | None = None) -> Scenario:
-    _known_keys(
+    known_keys(
         doc,
         {
             "start",
@@ -179,10 +170,10 @@ def parse_scenario(doc: dict[str, Any], seed: int | None = None) -> Scenario:
     if warmup >= duration:
         raise ScriptError("warmup_h: must be shorter than duration_h (the warm-up is part of it)")
     traffic = []
-    for i, raw in enumerate(_list(doc.get("traffic"), "traffic")):
+    for i, raw in enumerate(as_list(doc.get("traffic"), "traffic")):
         where = f"traffic[{i}]"
-        item = _mapping(raw, where)
-        _known_keys(
+        item = as_mapping(raw, where)
+        known_keys(
             item,
             {
                 "queue",
@@ -197,7 +188,7 @@ def parse_scenario(doc: dict[str, Any], seed: int | None = None) -> Scenario:
             where,
         )
         rates = item.get("rates_per_h", [item.get("rate_per_h", 0)])
-        rates = _list(rates, f"{where}.rates_per_h")
+        rates = as_list(rates, f"{where}.rates_per_h")
         if not rates or any(
             isinstance(r, bool) or not isinstance(r, int | float) or r < 0 for r in rates
         ):
@@ -226,10 +217,10 @@ def parse_scenario(doc: dict[str, Any], seed: int | None = None) -> Scenario:
         if isinstance(command, cmd.CreateUser):
             agents.append((command, Behaviour(shift_end_ms=duration)))
     commands = [c for c in setup.commands if not isinstance(c, cmd.CreateUser)]
-    for i, raw in enumerate(_list(doc.get("staffing"), "staffing")):
+    for i, raw in enumerate(as_list(doc.get("staffing"), "staffing")):
         where = f"staffing[{i}]"
-        item = _mapping(raw, where)
-        _known_keys(
+        item = as_mapping(raw, where)
+        known_keys(
             item,
             {
                 "count",
@@ -283,13 +274,13 @@ def parse_scenario(doc: dict[str, Any], seed: int | None = None) -> Scenario:
 
 
 def _behaviour(item: dict[str, Any], where: str, setup: Setup, duration: Millis) -> Behaviour:
-    shift = _mapping(item.get("shift"), f"{where}.shift")
-    _known_keys(shift, {"start_h", "end_h"}, f"{where}.shift")
+    shift = as_mapping(item.get("shift"), f"{where}.shift")
+    known_keys(shift, {"start_h", "end_h"}, f"{where}.shift")
     breaks = []
-    for j, raw in enumerate(_list(item.get("breaks"), f"{where}.breaks")):
+    for j, raw in enumerate(as_list(item.get("breaks"), f"{where}.breaks")):
         bw = f"{where}.breaks[{j}]"
-        b = _mapping(raw, bw)
-        _known_keys(b, {"at_h", "duration_min", "status"}, bw)
+        b = as_mapping(raw, bw)
+        known_keys(b, {"at_h", "duration_min", "status"}, bw)
         breaks.append(
             Break(
                 at_ms=_hours(b.get("at_h", 0), f"{bw}.at_h"),
@@ -300,8 +291,8 @@ def _behaviour(item: dict[str, Any], where: str, setup: Setup, duration: Millis)
     outbound = None
     if item.get("outbound") is not None:
         ow = f"{where}.outbound"
-        o = _mapping(item["outbound"], ow)
-        _known_keys(o, {"rate_per_h", "handle_s", "answer_prob", "ring_s", "queue"}, ow)
+        o = as_mapping(item["outbound"], ow)
+        known_keys(o, {"rate_per_h", "handle_s", "answer_prob", "ring_s", "queue"}, ow)
         outbound = Outbound(
             rate_per_h=float(o.get("rate_per_h", 1)),
             handle=parse_distribution(o.get("handle_s", 120), f"{ow}.handle_s"),
@@ -410,7 +401,7 @@ class Simulator:
         settings = scenario.setup.settings
         self.log = CountingLog()
         self.engine = Engine(
-            clock=_VirtualClock(scenario.start),
+            clock=ManualClock(scenario.start),
             ids=IdSource(settings.arn),
             log=self.log,
             stream=stream,
@@ -434,7 +425,6 @@ class Simulator:
         self.contacts = 0
         self.outbound_contacts = 0
         self.refused = 0
-        self.dial_seq = 0
         if agent_events is not None:
             aes = AgentEventEncoder(settings)
             write_aes = agent_events.write
@@ -777,8 +767,7 @@ class Simulator:
         assert outbound is not None
         agent = self.engine.state.agents[agent_id]
         if agent.logged_in and agent.held_on(Channel.VOICE) == 0:
-            self.dial_seq += 1
-            contact_id = ContactId(f"{self.engine.new_contact_id()}")
+            contact_id = self.engine.new_contact_id()
             self._execute(
                 cmd.DialOut(agent_id=agent_id, contact_id=contact_id, queue_id=outbound.queue_id),
                 at,
@@ -870,16 +859,6 @@ def _mean(values: list[float]) -> float:
 
 def _round(value: float) -> float | None:
     return None if math.isinf(value) else round(value, 6)
-
-
-class _VirtualClock:
-    """The simulator passes every time explicitly; the engine never asks."""
-
-    def __init__(self, start: Millis) -> None:
-        self._now = start
-
-    def now(self) -> Millis:
-        return self._now
 
 
 @dataclass(slots=True)
