@@ -5,6 +5,7 @@ Keys: instance, statuses, queues, routing_profiles, agents (shared by `run` and 
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,7 +68,7 @@ def as_list(value: Any, where: str) -> list[Any]:
     return value
 
 
-def known_keys(item: dict[str, Any], allowed: set[str], where: str) -> None:
+def known_keys(item: dict[str, Any], allowed: Set[str], where: str) -> None:
     unknown = sorted(set(item) - allowed)
     if unknown:
         raise ScriptError(
@@ -115,6 +116,10 @@ class Setup:
     statuses: dict[str, StatusId]
     queues: dict[str, QueueId]
     profiles: dict[str, RoutingProfileId]
+
+
+SETUP_KEYS = frozenset({"start", "instance", "statuses", "queues", "routing_profiles", "agents"})
+"""The keys a script and a scenario share: when, and the instance they run on."""
 
 
 def parse_setup(doc: dict[str, Any]) -> Setup:

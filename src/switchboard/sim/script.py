@@ -16,9 +16,9 @@ from switchboard.engine.engine import AgentStreamRecord, Engine
 from switchboard.engine.ids import IdSource
 from switchboard.engine.log import EventLog
 from switchboard.engine.views import ContactRecordView
-from switchboard.formats.aes import AgentEventEncoder
-from switchboard.formats.ctr import ContactRecordEncoder
+from switchboard.formats.jsonl import BUFFER, write_jsonl
 from switchboard.sim.scenario import (
+    SETUP_KEYS,
     ScriptError,
     Setup,
     as_list,
@@ -31,10 +31,6 @@ from switchboard.sim.scenario import (
     parse_start,
     seconds_ms,
 )
-
-_BUFFER = 1 << 20
-"""Output files are written through a 1 MiB buffer: one small write per record otherwise
-costs twice as much (bench/bench_run.py)."""
 
 _ACTION_KEYS: dict[str, set[str]] = {
     "login": {"agent"},
@@ -91,20 +87,7 @@ def load_script(path: Path) -> Script:
 
 
 def parse_script(doc: dict[str, Any]) -> Script:
-    known_keys(
-        doc,
-        {
-            "start",
-            "instance",
-            "statuses",
-            "queues",
-            "routing_profiles",
-            "agents",
-            "script",
-            "end_s",
-        },
-        "script file",
-    )
+    known_keys(doc, SETUP_KEYS | {"script", "end_s"}, "script file")
     setup = parse_setup(doc)
     start = parse_start(doc.get("start"))
     steps: list[Step] = []
@@ -312,22 +295,7 @@ def run_script(
     if engine is None:
         engine = new_engine(script.setup, script.start)
     settings = script.setup.settings
-    if agent_events is not None:
-        aes = AgentEventEncoder(settings)
-        write_aes = agent_events.write
-
-        def _write_aes(record: AgentStreamRecord) -> None:
-            write_aes(aes.encode(record) + b"\n")
-
-        engine.on_agent_event(_write_aes)
-    if contact_records is not None:
-        ctr = ContactRecordEncoder(settings)
-        write_ctr = contact_records.write
-
-        def _write_ctr(record: ContactRecordView) -> None:
-            write_ctr(ctr.encode(record) + b"\n")
-
-        engine.on_contact_record(_write_ctr)
+    write_jsonl(engine, settings, agent_events=agent_events, contact_records=contact_records)
 
     def _count_aes(_: AgentStreamRecord) -> None:
         result.agent_events += 1
@@ -363,7 +331,7 @@ def run_script(
 def run_script_to_dir(script: Script, out: Path, **kwargs: Any) -> tuple[Engine, RunResult]:
     out.mkdir(parents=True, exist_ok=True)
     with (
-        (out / "agent-events.jsonl").open("wb", buffering=_BUFFER) as aes_file,
-        (out / "contact-records.jsonl").open("wb", buffering=_BUFFER) as ctr_file,
+        (out / "agent-events.jsonl").open("wb", buffering=BUFFER) as aes_file,
+        (out / "contact-records.jsonl").open("wb", buffering=BUFFER) as ctr_file,
     ):
         return run_script(script, agent_events=aes_file, contact_records=ctr_file, **kwargs)

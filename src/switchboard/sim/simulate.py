@@ -32,14 +32,13 @@ from switchboard.domain.model import (
     StatusType,
 )
 from switchboard.engine.clock import ManualClock
-from switchboard.engine.engine import AgentStreamRecord, Engine
+from switchboard.engine.engine import Engine
 from switchboard.engine.ids import IdSource
 from switchboard.engine.log import CountingLog
-from switchboard.engine.views import ContactRecordView
-from switchboard.formats.aes import AgentEventEncoder
-from switchboard.formats.ctr import ContactRecordEncoder
+from switchboard.formats.jsonl import BUFFER, write_jsonl
 from switchboard.sim.distributions import FIXED_ZERO, Distribution, parse_distribution
 from switchboard.sim.scenario import (
+    SETUP_KEYS,
     ScriptError,
     Setup,
     agent_command,
@@ -146,21 +145,7 @@ def load_scenario(path: Path, seed: int | None = None) -> Scenario:
 
 def parse_scenario(doc: dict[str, Any], seed: int | None = None) -> Scenario:
     known_keys(
-        doc,
-        {
-            "start",
-            "instance",
-            "statuses",
-            "queues",
-            "routing_profiles",
-            "agents",
-            "duration_h",
-            "warmup_h",
-            "seed",
-            "staffing",
-            "traffic",
-        },
-        "scenario file",
+        doc, SETUP_KEYS | {"duration_h", "warmup_h", "seed", "staffing", "traffic"}, "scenario file"
     )
     setup = parse_setup(doc)
     duration = _hours(doc.get("duration_h", 8), "duration_h")
@@ -425,22 +410,9 @@ class Simulator:
         self.contacts = 0
         self.outbound_contacts = 0
         self.refused = 0
-        if agent_events is not None:
-            aes = AgentEventEncoder(settings)
-            write_aes = agent_events.write
-
-            def _write_aes(record: AgentStreamRecord) -> None:
-                write_aes(aes.encode(record) + b"\n")
-
-            self.engine.on_agent_event(_write_aes)
-        if contact_records is not None:
-            ctr = ContactRecordEncoder(settings)
-            write_ctr = contact_records.write
-
-            def _write_ctr(record: ContactRecordView) -> None:
-                write_ctr(ctr.encode(record) + b"\n")
-
-            self.engine.on_contact_record(_write_ctr)
+        write_jsonl(
+            self.engine, settings, agent_events=agent_events, contact_records=contact_records
+        )
         self.engine.on_event(self._react)
 
     # --- scheduling ----------------------------------------------------------------------------
@@ -868,9 +840,6 @@ class SimulationResult:
     files: list[Path] = field(default_factory=list)
 
 
-_BUFFER = 1 << 20
-
-
 def simulate_to_dir(
     scenario: Scenario,
     out: Path,
@@ -883,8 +852,8 @@ def simulate_to_dir(
         simulator = Simulator(scenario, stream=False, progress=progress)
         return SimulationResult(simulator.run(), scenario)
     with (
-        (out / "agent-events.jsonl").open("wb", buffering=_BUFFER) as aes_file,
-        (out / "contact-records.jsonl").open("wb", buffering=_BUFFER) as ctr_file,
+        (out / "agent-events.jsonl").open("wb", buffering=BUFFER) as aes_file,
+        (out / "contact-records.jsonl").open("wb", buffering=BUFFER) as ctr_file,
     ):
         simulator = Simulator(
             scenario,
