@@ -349,3 +349,11 @@ def test_records_read_equal_the_decoders_output_line_by_line(tmp_path: Path) -> 
         assert export.contact_records == [
             decode_contact_record_line(line) for line in run.ctr_lines
         ]
+
+
+def test_a_simulate_output_folder_reads_without_problems(tmp_path: Path) -> None:
+    (tmp_path / "summary.json").write_text('{"queues": {}, "agents": {}, "run": {}}\n')
+    (tmp_path / "metrics.json").write_text('{"intervals": []}\n')
+    (tmp_path / "records.jsonl").write_text(" \n")
+    export = read_exports([tmp_path])
+    assert export.problems == []

@@ -39,6 +39,10 @@ NOT_EXPORTS = frozenset(
 """Suffixes of files that a folder may hold beside its exports (reports, notes, scripts); they are
 skipped when a folder is read. Anything else is read: Firehose names its objects with no suffix."""
 
+OUR_REPORTS = frozenset({"summary.json", "metrics.json"})
+"""What `simulate` and `analyze` write beside the records: skipped in folders, so that their output
+folders can be analysed as they are."""
+
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 _OPEN_BRACE = 0x7B  # b"{"
@@ -114,8 +118,8 @@ class Export:
 def export_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     """The files to read: files as named, and folders walked recursively in path order.
 
-    In folders, hidden entries (a name starting with `.`) and files with a suffix in `NOT_EXPORTS`
-    are skipped. A path that does not exist is a problem.
+    In folders, hidden entries (a name starting with `.`), our own reports (`OUR_REPORTS`) and
+    files with a suffix in `NOT_EXPORTS` are skipped. A path that does not exist is a problem.
     """
     files: list[Path] = []
     problems: list[Problem] = []
@@ -128,6 +132,7 @@ def export_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
                     if found.is_file()
                     and not any(part.startswith(".") for part in found.relative_to(path).parts)
                     and found.suffix.lower() not in NOT_EXPORTS
+                    and found.name not in OUR_REPORTS
                 )
             )
         elif path.exists():
@@ -485,6 +490,7 @@ def read_exports(paths: Iterable[Path]) -> Export:
 
 __all__ = [
     "NOT_EXPORTS",
+    "OUR_REPORTS",
     "UNKNOWN_KIND",
     "Export",
     "ExportReader",
