@@ -9,7 +9,7 @@ import pytest
 from switchboard.formats.aes import decode_agent_event_line
 from switchboard.formats.ctr import decode_contact_record_line
 from switchboard.sim.scenario import ScriptError
-from switchboard.sim.simulate import Simulator, parse_scenario, simulate_to_dir
+from switchboard.sim.simulate import Simulator, load_scenario, parse_scenario, simulate_to_dir
 
 
 def scenario(**overrides: Any) -> dict[str, Any]:
@@ -208,3 +208,15 @@ def test_several_queues_channels_and_profiles_share_one_engine() -> None:
     assert most_chats == 3, "chat agents work up to their concurrency"
     # the chat rate quadruples in the second hour: the second hour brings most of the chats
     assert summary.queues["Support"]["contacts_queued"] > 3 * 30 * 0.75
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((Path(__file__).resolve().parents[2] / "examples" / "scenarios").glob("*.yaml")),
+    ids=lambda p: p.stem,
+)
+def test_every_example_scenario_runs(path: Path) -> None:
+    summary = Simulator(load_scenario(path), stream=False).run()
+    assert summary.queues
+    assert all(q["contacts_queued"] > 0 for q in summary.queues.values())
+    assert 0 < summary.agents["occupancy"] < 1
