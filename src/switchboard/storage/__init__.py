@@ -1,0 +1,1 @@
+"""Durable storage: the event log, outbox and snapshots in SQLite (embedded) or PostgreSQL."""
