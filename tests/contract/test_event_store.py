@@ -3,6 +3,7 @@ against every backend: SQLite in a temporary folder, PostgreSQL in a fresh schem
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import random
@@ -28,7 +29,8 @@ from switchboard.engine.ids import IdSource
 from switchboard.engine.log import InMemoryLog
 from switchboard.engine.outbox import OutboxEntry, RecordKind
 from switchboard.formats.aes import AgentEventEncoder
-from switchboard.sim.script import Script, Step, load_script, new_engine
+from switchboard.sim.script import Script, Step, load_script, new_engine, run_script
+from switchboard.storage.pending import PendingLog, publish_to_outbox
 from switchboard.storage.postgres import PostgresStore
 from switchboard.storage.sqlite import SqliteStore
 from switchboard.storage.store import (
@@ -380,6 +382,43 @@ def test_restart_from_snapshot_and_tail_equals_a_run_without_restart(
     drive(restarted, steps[10:])
     assert restarted_aes == reference_aes
     assert list(store.read()) == list(reference_log.read())
+
+
+@pytest.mark.parametrize("group", [1, 5])
+def test_commands_commit_their_events_and_records_together(store: SqlStore, group: int) -> None:
+    script = load_script(EXAMPLE)
+    aes, ctr = io.BytesIO(), io.BytesIO()
+    reference_log = InMemoryLog()
+    reference = new_engine(script.setup, script.start, log=reference_log)
+    run_script(script, engine=reference, agent_events=aes, contact_records=ctr)
+
+    pending = PendingLog(store)
+    engine = new_engine(script.setup, script.start, log=pending)
+    publish_to_outbox(engine, pending, script.setup.settings)
+    assert store.next_seq == 1  # nothing durable before the first commit
+    assert list(pending.read()) == list(reference_log.read())[: pending.next_seq - 1]
+    pending.commit()
+    for n, step in enumerate(steps_in_order(script), start=1):
+        engine.execute(step.build(engine), at=step.at)
+        pending.end_command()
+        if n % group == 0:
+            durable = store.next_seq
+            assert pending.commit() == pending.next_seq - 1
+            assert store.next_seq >= durable
+    engine.fire_due(script.end)
+    pending.commit()
+    assert pending.pending_commands == 0
+
+    assert list(store.read()) == list(reference_log.read())
+    records = store.outbox.read(0, limit=10_000)
+    assert [r.position for r in records] == list(range(1, len(records) + 1))
+    by_kind = {
+        kind: [r.entry.payload for r in records if r.entry.kind is kind] for kind in RecordKind
+    }
+    assert by_kind[RecordKind.AGENT_EVENT] == aes.getvalue().split(b"\n")[:-1]
+    assert by_kind[RecordKind.CONTACT_RECORD] == ctr.getvalue().split(b"\n")[:-1]
+    ids = [r.entry.record_id for r in records]
+    assert len(set(ids)) == len(ids)
 
 
 if __name__ == "__main__":
