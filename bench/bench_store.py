@@ -10,7 +10,7 @@ AgentStatusChanged) and 2 outbox records (~600-byte agent events), stored by `ap
   synchronous=NORMAL, one transaction per command and per 100 commands (what the store adds on top
   of SQLite is encoding and bookkeeping).
 
-PostgreSQL runs when a server listens on 127.0.0.1:5432 (user postgres, database test); its
+PostgreSQL runs when a server listens on 127.0.0.1:5432 (user postgres, database postgres); its
 figures come from a fresh schema dropped afterwards.
 
     .venv/bin/python bench/bench_store.py [--commands N] [--repeats R]
@@ -40,7 +40,7 @@ from switchboard.storage.sqlite import SCHEMA, SqliteStore
 from switchboard.storage.store import Batch, SqlStore
 
 PG = ("127.0.0.1", 5432)
-PG_CONNINFO = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+PG_CONNINFO = "host=127.0.0.1 port=5432 dbname=postgres user=postgres"
 GROUP = 100
 RECORD = (
     b'{"AgentARN":"arn:aws:connect:us-east-1:111122223333:instance/x/agent/a",'

@@ -43,7 +43,7 @@ from tests.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "inbound-call.yaml"
-PG_DATABASE = "test"
+PG_DATABASE = "postgres"
 
 
 def pg_conninfo() -> str:
