@@ -16,6 +16,9 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.credentials import Credentials
+from botocore.utils import percent_encode, percent_encode_sequence
+from hypothesis import given
+from hypothesis import strategies as st
 
 from switchboard.api.sigv4 import (
     CredentialScopeMismatch,
@@ -548,3 +551,23 @@ def test_boto3s_connect_client_requests_are_accepted(call: str, kwargs: dict[str
     assert verify(request, now=at + timedelta(seconds=1)) == KEY_ID
     with pytest.raises(InvalidSignature):
         verify(replace(request, body=request.body + b" "), now=at)
+
+
+# --------------------------------------------------------------------------- botocore as the oracle
+
+_signer = SigV4Auth(Credentials(KEY_ID, SECRET), "connect", REGION)
+
+
+@given(st.lists(st.tuples(st.text(max_size=8), st.text(max_size=8)), max_size=5))
+def test_the_canonical_query_is_botocores_for_any_parameters(pairs: list[tuple[str, str]]) -> None:
+    wire = percent_encode_sequence(pairs)
+    assert canonical_query_string(wire) == _signer._canonical_query_string_params(pairs)
+    assert canonical_query_string(wire) == _signer._canonical_query_string_url(urlsplit(f"?{wire}"))
+
+
+@given(st.lists(st.text(min_size=1, max_size=8), max_size=5), st.booleans())
+def test_the_canonical_uri_is_botocores_for_any_encoded_path(
+    segments: list[str], trailing: bool
+) -> None:
+    path = "/" + "/".join(percent_encode(s) for s in segments) + ("/" if trailing else "")
+    assert canonical_uri(path) == _signer._normalize_url_path(path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +47,7 @@ TERMINATOR = "aws4_request"
 MAX_SKEW = timedelta(minutes=15)
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _ISO_BASIC = "%Y%m%dT%H%M%SZ"
+_ISO_BASIC_SHAPE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 _UNRESERVED = "-_.~"  # with ASCII letters and digits, which `quote` never encodes
 
 
@@ -129,12 +131,23 @@ def _remove_dot_segments(path: str) -> str:
     return first + "/".join(kept) + last
 
 
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/%]*")
+
+
 def canonical_uri(raw_path: str) -> str:
     """The path as received (already percent-encoded once), normalised and encoded again."""
-    return quote(_remove_dot_segments(raw_path), safe="/~")
+    path = _remove_dot_segments(raw_path)
+    if _PLAIN_PATH.fullmatch(path):  # the usual case: only '%' needs encoding again
+        return path.replace("%", "%25")
+    return quote(path, safe="/~")
+
+
+_UNRESERVED_ONLY = re.compile(r"[A-Za-z0-9\-._~]*")
 
 
 def _reencode(component: str) -> str:
+    if _UNRESERVED_ONLY.fullmatch(component):
+        return component
     # '+' on the wire is a space (form encoding, as `requests` sends params); a plus sign
     # itself arrives as %2B.
     return quote(unquote_to_bytes(component.replace("+", " ")), safe=_UNRESERVED)
@@ -236,8 +249,18 @@ def _request_time(headers: dict[str, list[str]]) -> tuple[datetime, str]:
     """The signing time from X-Amz-Date (preferred) or Date, and its ISO 8601 basic text."""
     if "x-amz-date" in headers:
         text = headers["x-amz-date"][0].strip()
-        try:
-            at = datetime.strptime(text, _ISO_BASIC).replace(tzinfo=UTC)
+        try:  # by hand: strptime costs ~10 µs, a third of a whole verification
+            if not _ISO_BASIC_SHAPE.fullmatch(text):
+                raise ValueError(text)
+            at = datetime(
+                int(text[0:4]),
+                int(text[4:6]),
+                int(text[6:8]),
+                int(text[9:11]),
+                int(text[11:13]),
+                int(text[13:15]),
+                tzinfo=UTC,
+            )
         except ValueError:
             raise IncompleteSignature(
                 f"X-Amz-Date {text!r} is not an ISO 8601 basic UTC time (YYYYMMDDTHHMMSSZ)"
