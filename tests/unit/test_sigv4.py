@@ -38,6 +38,7 @@ SECRET = "s3cr3t/with+base64=chars-and_more/40chx"
 REGION = "us-east-1"
 T0 = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 INSTANCE = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+SIG = "0" * 64
 SCOPE = f"{KEY_ID}/20260314/{REGION}/connect/aws4_request"
 ARN = f"arn:aws:connect:{REGION}:123456789012:instance/{INSTANCE}"
 
@@ -402,10 +403,14 @@ def test_a_request_without_authorization_is_missing_its_token() -> None:
             "requires 'SignedHeaders' parameter",
         ),
         (
-            f"AWS4-HMAC-SHA256 Credential={SCOPE}, SignedHeaders=Host;X-Amz-Date, Signature=abc",
+            f"AWS4-HMAC-SHA256 Credential={SCOPE}, SignedHeaders=Host;X-Amz-Date, Signature={SIG}",
             "lower-case names",
         ),
         ("AWS4-HMAC-SHA256 Credential", "missing equal-sign"),
+        (
+            f"AWS4-HMAC-SHA256 Credential={SCOPE}, SignedHeaders=host, Signature=ÄBC",
+            "is not 64 lower-case hexadecimal digits",
+        ),
     ],
 )
 def test_a_malformed_authorization_header_is_an_incomplete_signature(
@@ -417,6 +422,21 @@ def test_a_malformed_authorization_header_is_an_incomplete_signature(
     assert refused.value.code == "IncompleteSignatureException"
     assert refused.value.status == 403
     assert says in refused.value.message
+
+
+def test_a_presigned_url_is_refused_saying_so() -> None:
+    request = sign("GET", f"{BASE}/users/{INSTANCE}").without_header("Authorization")
+    request = replace(request, query="X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=ab")
+    with pytest.raises(MissingAuthenticationToken, match="presigned URLs"):
+        verify(request)
+
+
+def test_a_session_token_is_refused_as_this_server_issues_none() -> None:
+    request = AWSRequest(method="GET", url=f"{BASE}/users/{INSTANCE}")
+    SigV4Auth(Credentials(KEY_ID, SECRET, "session-token"), "connect", REGION).add_auth(request)
+    prepared = request.prepare()
+    with pytest.raises(UnrecognizedClient, match="issues no session tokens"):
+        verify(received(prepared.method, prepared.url, prepared.headers, prepared.body))
 
 
 def test_a_request_with_neither_x_amz_date_nor_date_is_incomplete() -> None:

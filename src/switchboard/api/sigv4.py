@@ -48,6 +48,7 @@ MAX_SKEW = timedelta(minutes=15)
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _ISO_BASIC = "%Y%m%dT%H%M%SZ"
 _ISO_BASIC_SHAPE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_SIGNATURE_SHAPE = re.compile(r"[0-9a-f]{64}")
 _UNRESERVED = "-_.~"  # with ASCII letters and digits, which `quote` never encodes
 
 
@@ -229,6 +230,10 @@ def _parse_authorization(header: str) -> _Authorization:
             f"Credential {fields['Credential']!r} is not of the form "
             "<access key id>/<YYYYMMDD>/<region>/<service>/aws4_request"
         )
+    if not _SIGNATURE_SHAPE.fullmatch(fields["Signature"]):
+        raise IncompleteSignature(
+            f"Signature {fields['Signature']!r} is not 64 lower-case hexadecimal digits"
+        )
     signed = tuple(fields["SignedHeaders"].split(";"))
     if any(name != name.lower() or not name for name in signed):
         raise IncompleteSignature(
@@ -333,7 +338,7 @@ class SigV4Verifier:
 
     def _signing_key(self, access_key_id: str, date: str, secret: str) -> bytes:
         cached = self._cache.get((access_key_id, date))
-        if cached is not None and hmac.compare_digest(cached[0], secret):
+        if cached is not None and cached[0] == secret:  # the secret is ours, not the caller's
             return cached[1]
         key = signing_key(secret, date, self.region, self.service)
         if len(self._cache) >= self._cache_size:
@@ -361,6 +366,11 @@ class SigV4Verifier:
         lists = _header_lists(headers)
         authorization = lists.get("authorization")
         if not authorization or not authorization[0].strip():
+            if "X-Amz-Signature=" in query:
+                raise MissingAuthenticationToken(
+                    "Missing Authentication Token: signatures in the query string (presigned "
+                    "URLs) are not accepted; sign with the Authorization header."
+                )
             raise MissingAuthenticationToken("Missing Authentication Token")
         auth = _parse_authorization(authorization[0])
         at, timestamp = _request_time(lists)
@@ -368,6 +378,12 @@ class SigV4Verifier:
         skew = at - now
         if abs(skew) > self.max_skew:
             raise self._expired(at, now, skew)
+        if "x-amz-security-token" in lists:
+            raise UnrecognizedClient(
+                "The security token included in the request is invalid: this server issues no "
+                "session tokens, so sign with an access key and secret alone (no "
+                "X-Amz-Security-Token, AWS_SESSION_TOKEN unset)."
+            )
         secret = self._lookup(auth.access_key_id)
         if secret is None:
             raise UnrecognizedClient("The security token included in the request is invalid.")
