@@ -1,0 +1,8 @@
+"""Event sinks: the engine's published records delivered at-least-once from the outbox."""
+
+from __future__ import annotations
+
+from switchboard.sinks.base import STREAM_NAMES, Sink
+from switchboard.sinks.runner import Backoff, SinkRunner
+
+__all__ = ["STREAM_NAMES", "Backoff", "Sink", "SinkRunner"]
