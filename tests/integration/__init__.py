@@ -1,0 +1,1 @@
+"""Integration tests: our adapters against real servers (tests/services.py)."""
