@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -49,6 +49,8 @@ class _Open:
     file: BinaryIO
     size: int
     hour: tuple[int, int, int, int]
+    pending: list[bytes] = field(default_factory=list)
+    """Lines of this delivery not yet written: one write per file per batch, then fsync."""
 
 
 class JsonlSink:
@@ -89,10 +91,12 @@ class JsonlSink:
                 kind = record.entry.kind
                 payload = record.entry.payload
                 line = payload if self._layout is Layout.FIREHOSE else payload + b"\n"
-                current = self._current(kind, now, record.position, len(line))
-                current.file.write(line)
+                current = touched.get(kind)
+                if current is None or self._full(current, now, len(line)):
+                    current = self._current(kind, now, record.position, len(line))
+                    touched[kind] = current
+                current.pending.append(line)
                 current.size += len(line)
-                touched[kind] = current
             for current in touched.values():
                 self._sync(current)
         except BaseException:
@@ -106,6 +110,9 @@ class JsonlSink:
         self._close_all()
 
     def _sync(self, current: _Open) -> None:
+        if current.pending:
+            current.file.write(b"".join(current.pending))
+            current.pending.clear()
         current.file.flush()
         if self._fsync:
             os.fsync(current.file.fileno())
