@@ -44,7 +44,7 @@ def encode_batch(records: Sequence[OutboxRecord]) -> bytes:
 def _item(record: OutboxRecord) -> dict[str, object]:
     entry = record.entry
     return {
-        "kind": entry.kind.value,
+        "kind": entry.kind,  # a StrEnum: orjson writes its value
         "key": entry.key,
         "record_id": entry.record_id,
         "position": record.position,
