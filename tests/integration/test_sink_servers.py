@@ -52,6 +52,7 @@ def test_jetstream_sink_creates_its_stream_and_the_server_drops_redelivered_ids(
                 assert msg.data is not None
                 seen.append((msg.subject, msg.headers["Nats-Msg-Id"], msg.data))
             await js.delete_stream(stream)
+            assert info.config.duplicate_window == 120.0, "the sink's default dedupe window"
             return info.config.subjects or [], info.state.messages, seen
         finally:
             await nc.close()

@@ -101,6 +101,23 @@ def test_stop_with_drain_delivers_everything_first() -> None:
     assert outbox.offset("gated") == 5
 
 
+def test_a_hung_sink_never_blocks_the_appending_thread() -> None:
+    outbox = InMemoryOutbox()
+    sink = GatedSink()  # its gate stays shut: a destination that never answers
+    runner = SinkRunner(outbox, sink, poll_s=0.001)
+    runner.start()
+    outbox.append([agent_event(0)])
+    assert sink.entered.wait(10)
+    # The sink is stuck in deliver, and appending still returns (the engine never waits on it).
+    outbox.append([agent_event(n) for n in range(1, 1000)])
+    runner.wake()
+    assert outbox.offset("gated") == 0
+    assert runner.stop(timeout_s=0.05) is False, "stop says the thread is still in deliver"
+    sink.gate.set()
+    assert runner.stop()
+    assert outbox.offset("gated") == 1000, "once it answers, the draining stop delivers the rest"
+
+
 def test_a_failing_sink_is_retried_until_it_recovers_and_commits_once() -> None:
     class FlakySink:
         name = "flaky"
