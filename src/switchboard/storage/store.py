@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from switchboard.domain.events import Event
 from switchboard.domain.state import State
 from switchboard.engine.clock import Clock
 from switchboard.engine.engine import AgentStream, Engine
 from switchboard.engine.ids import IdSource
-from switchboard.engine.outbox import OutboxEntry, OutboxRecord, RecordKind
+from switchboard.engine.log import EventLog
+from switchboard.engine.outbox import Outbox, OutboxEntry, OutboxRecord, RecordKind
 from switchboard.storage.codec import CODEC, Codec
 
 Batch = tuple[Sequence[Event], Sequence[OutboxEntry]]
@@ -301,6 +302,12 @@ def open_engine(store: SqlStore, clock: Clock, ids: IdSource, *, stream: bool = 
         restore_engine(engine, image)
     engine.replay(store.read(after))
     return engine
+
+
+if TYPE_CHECKING:  # mypy checks that a store meets both engine ports
+
+    def _ports(store: SqlStore) -> tuple[EventLog, Outbox]:
+        return store, store.outbox
 
 
 __all__ = [
