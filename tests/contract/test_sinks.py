@@ -16,6 +16,8 @@ import pytest
 from switchboard.engine.outbox import InMemoryOutbox, OutboxEntry, RecordKind
 from switchboard.sinks import Backoff, SinkRunner
 from switchboard.sinks.jsonl import Layout
+from switchboard.storage.sqlite import SqliteStore
+from switchboard.storage.store import StoreOutbox
 from tests.contract.sink_harness import (
     Harness,
     Received,
@@ -168,6 +170,33 @@ def test_a_restarted_runner_resumes_from_the_committed_offset(harness: Harness) 
     assert second.delivered == 18
     got = harness.received()
     assert len(got) == 30, "nothing committed is delivered again"
+    assert by_key(got) == by_key(as_received(sent))
+
+
+def test_offsets_survive_a_restart_of_the_process_with_a_durable_outbox(
+    harness: Harness, tmp_path: Path
+) -> None:
+    sent = entries(30)
+    store = SqliteStore(tmp_path / "instance.db")
+    outbox = StoreOutbox(store)
+    outbox.append(sent)
+    first = SinkRunner(outbox, harness.make("s"), batch_size=8)
+    first.pump_once()
+    first.pump_once()
+    first.sink.close()
+    store.close()  # the process ends: only the database remains
+
+    store = SqliteStore(tmp_path / "instance.db")
+    outbox = StoreOutbox(store)
+    assert outbox.offset("s") == 16
+    second = SinkRunner(outbox, harness.make("s"), batch_size=8)
+    pump_all(second)
+    second.sink.close()
+    store.close()
+
+    assert second.delivered == 14
+    got = harness.received()
+    assert len(got) == 30
     assert by_key(got) == by_key(as_received(sent))
 
 
