@@ -1,4 +1,7 @@
-"""Event sinks: the engine's published records delivered at-least-once from the outbox."""
+"""Event sinks: the engine's published records delivered at-least-once from the outbox.
+
+What each sink writes, and how consumers dedupe and verify it: docs/sinks.md.
+"""
 
 from __future__ import annotations
 
