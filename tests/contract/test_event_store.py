@@ -10,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -423,3 +424,31 @@ def test_commands_commit_their_events_and_records_together(store: SqlStore, grou
 
 if __name__ == "__main__":
     child_main(sys.argv[1:])
+
+
+def test_the_engine_thread_and_a_sink_thread_share_one_store(store: SqlStore) -> None:
+    """Sinks read and commit offsets from their own threads while commands append."""
+    appended = 300
+    delivered: list[int] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def sink() -> None:
+        try:
+            while not done.is_set() or store.outbox.offset("s") < appended:
+                records = store.outbox.read(store.outbox.offset("s"), 50)
+                if records:
+                    delivered.extend(r.position for r in records)
+                    store.outbox.commit("s", records[-1].position)
+        except BaseException as failure:  # the assertion below reports it
+            errors.append(failure)
+
+    reader = threading.Thread(target=sink)
+    reader.start()
+    for i in range(appended):
+        store.append_batch([login(i)], [entry(i)])
+    done.set()
+    reader.join(timeout=30)
+    assert not errors, errors
+    assert delivered == list(range(1, appended + 1))
+    assert store.next_seq == appended + 1

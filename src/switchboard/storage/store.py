@@ -8,6 +8,7 @@ so it numbers events and outbox positions itself, gaplessly, from what is on dis
 from __future__ import annotations
 
 import pickle
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -55,6 +56,9 @@ class SqlStore:
         self._next_seq = 1
         self._next_position = 1
         self._closed = False
+        self._mutex = threading.RLock()
+        """One connection serves the engine's thread and the sinks' threads: a transaction at a
+        time (without it their transactions interleave on the connection)."""
         self.outbox = StoreOutbox(self)
 
     # --- the subclass's part ---------------------------------------------------------------
@@ -100,14 +104,15 @@ class SqlStore:
         decode = self.codec.decode
         page = 5000
         while True:
-            cur = self._cursor()
-            cur.execute(
-                f"SELECT seq, type, version, payload FROM events WHERE seq > {self.P} "
-                f"ORDER BY seq LIMIT {page}",
-                (after,),
-            )
-            rows = cur.fetchall()
-            self._commit()
+            with self._mutex:
+                cur = self._cursor()
+                cur.execute(
+                    f"SELECT seq, type, version, payload FROM events WHERE seq > {self.P} "
+                    f"ORDER BY seq LIMIT {page}",
+                    (after,),
+                )
+                rows = cur.fetchall()
+                self._commit()
             for seq, type_name, version, payload in rows:
                 yield int(seq), decode(type_name, int(version), bytes(payload))
             if len(rows) < page:
@@ -126,110 +131,118 @@ class SqlStore:
     def append_batches(self, batches: Iterable[Batch]) -> int:
         """Group commit: several commands' batches in one transaction (one sync to disk)."""
         self._check()
-        seq, position = self._next_seq, self._next_position
-        try:
-            cur = self._cursor()
-            event_rows: list[tuple[int, str, int, bytes]] = []
-            entry_rows: list[tuple[int, str, str, str, bytes]] = []
-            for events, entries in batches:
-                for event in events:
-                    row = self.codec.encode(event)
-                    event_rows.append((seq, row.type, row.version, row.payload))
-                    seq += 1
-                for entry in entries:
-                    entry_rows.append(
-                        (position, entry.kind.value, entry.key, entry.record_id, entry.payload)
+        with self._mutex:
+            seq, position = self._next_seq, self._next_position
+            try:
+                cur = self._cursor()
+                event_rows: list[tuple[int, str, int, bytes]] = []
+                entry_rows: list[tuple[int, str, str, str, bytes]] = []
+                for events, entries in batches:
+                    for event in events:
+                        row = self.codec.encode(event)
+                        event_rows.append((seq, row.type, row.version, row.payload))
+                        seq += 1
+                    for entry in entries:
+                        entry_rows.append(
+                            (position, entry.kind.value, entry.key, entry.record_id, entry.payload)
+                        )
+                        position += 1
+                p = self.P
+                if event_rows:
+                    cur.executemany(
+                        "INSERT INTO events (seq, type, version, payload) "
+                        f"VALUES ({p}, {p}, {p}, {p})",
+                        event_rows,
                     )
-                    position += 1
-            p = self.P
-            if event_rows:
-                cur.executemany(
-                    f"INSERT INTO events (seq, type, version, payload) VALUES ({p}, {p}, {p}, {p})",
-                    event_rows,
-                )
-            if entry_rows:
-                cur.executemany(
-                    "INSERT INTO outbox (position, kind, key, record_id, payload) "
-                    f"VALUES ({p}, {p}, {p}, {p}, {p})",
-                    entry_rows,
-                )
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
-        self._next_seq, self._next_position = seq, position
-        return seq - 1
+                if entry_rows:
+                    cur.executemany(
+                        "INSERT INTO outbox (position, kind, key, record_id, payload) "
+                        f"VALUES ({p}, {p}, {p}, {p}, {p})",
+                        entry_rows,
+                    )
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+            self._next_seq, self._next_position = seq, position
+            return seq - 1
 
     # --- Outbox ------------------------------------------------------------------------------
 
     def outbox_read(self, after: int, limit: int = 1000) -> list[OutboxRecord]:
         self._check()
-        cur = self._cursor()
-        cur.execute(
-            "SELECT position, kind, key, record_id, payload FROM outbox "
-            f"WHERE position > {self.P} ORDER BY position LIMIT {self.P}",
-            (after, limit),
-        )
-        rows = cur.fetchall()
-        self._commit()
-        return [
-            OutboxRecord(int(pos), OutboxEntry(RecordKind(kind), key, rid, bytes(payload)))
-            for pos, kind, key, rid, payload in rows
-        ]
+        with self._mutex:
+            cur = self._cursor()
+            cur.execute(
+                "SELECT position, kind, key, record_id, payload FROM outbox "
+                f"WHERE position > {self.P} ORDER BY position LIMIT {self.P}",
+                (after, limit),
+            )
+            rows = cur.fetchall()
+            self._commit()
+            return [
+                OutboxRecord(int(pos), OutboxEntry(RecordKind(kind), key, rid, bytes(payload)))
+                for pos, kind, key, rid, payload in rows
+            ]
 
     def offset(self, sink: str) -> int:
         """The last position `sink` has delivered (0 when it has delivered nothing)."""
         self._check()
-        cur = self._cursor()
-        cur.execute(f"SELECT position FROM offsets WHERE sink = {self.P}", (sink,))
-        row = cur.fetchone()
-        self._commit()
-        return 0 if row is None else int(row[0])
+        with self._mutex:
+            cur = self._cursor()
+            cur.execute(f"SELECT position FROM offsets WHERE sink = {self.P}", (sink,))
+            row = cur.fetchone()
+            self._commit()
+            return 0 if row is None else int(row[0])
 
     def commit(self, sink: str, position: int) -> None:
         """Record that `sink` delivered everything up to `position` (never moves backwards)."""
         self._check()
-        try:
-            self._cursor().execute(
-                f"INSERT INTO offsets (sink, position) VALUES ({self.P}, {self.P}) "
-                "ON CONFLICT (sink) DO UPDATE SET position = "
-                f"{self.GREATEST}(offsets.position, excluded.position)",
-                (sink, position),
-            )
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
+        with self._mutex:
+            try:
+                self._cursor().execute(
+                    f"INSERT INTO offsets (sink, position) VALUES ({self.P}, {self.P}) "
+                    "ON CONFLICT (sink) DO UPDATE SET position = "
+                    f"{self.GREATEST}(offsets.position, excluded.position)",
+                    (sink, position),
+                )
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
 
     # --- snapshots ---------------------------------------------------------------------------
 
     def save_snapshot(self, seq: int, state: bytes) -> None:
         """Keep `state` as the image of the instance after event `seq` (replacing an older one)."""
         self._check()
-        p = self.P
-        try:
-            cur = self._cursor()
-            cur.execute(f"DELETE FROM snapshots WHERE seq <= {p}", (seq,))
-            cur.execute(f"INSERT INTO snapshots (seq, state) VALUES ({p}, {p})", (seq, state))
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
+        with self._mutex:
+            p = self.P
+            try:
+                cur = self._cursor()
+                cur.execute(f"DELETE FROM snapshots WHERE seq <= {p}", (seq,))
+                cur.execute(f"INSERT INTO snapshots (seq, state) VALUES ({p}, {p})", (seq, state))
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
 
     def latest_snapshot(self) -> tuple[int, bytes] | None:
         self._check()
-        cur = self._cursor()
-        cur.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1")
-        row = cur.fetchone()
-        self._commit()
-        return None if row is None else (int(row[0]), bytes(row[1]))
+        with self._mutex:
+            cur = self._cursor()
+            cur.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1")
+            row = cur.fetchone()
+            self._commit()
+            return None if row is None else (int(row[0]), bytes(row[1]))
 
     # --- lifetime ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._release()
+        with self._mutex:
+            if not self._closed:
+                self._closed = True
+                self._release()
 
     def __enter__(self) -> SqlStore:
         return self
