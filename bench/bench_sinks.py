@@ -8,10 +8,12 @@ no Switchboard code around it, on the same records and batches:
 * jsonl firehose: the same raw baseline (concatenated records, one fsync per batch);
 * redis: a raw XADD pipeline per batch (redis-py, same fields);
 * nats: raw JetStream `publish_async` per batch with the same Msg-Id headers, then all acks;
-* webhook: raw httpx POSTs of the same bodies (pre-encoded, unsigned) to the same local server.
+* webhook: raw httpx POSTs of the same bodies (pre-encoded, unsigned) to the same local server;
+* kinesis: raw boto3 `put_records` of the same records per batch, to the same kinesalite stream.
 
 Figures are medians of R repeats. Redis and NATS run when their servers listen on their standard
-local ports (tests/services.py), and are reported as not running otherwise.
+local ports (tests/services.py), and are reported as not running otherwise; kinesis runs when
+kinesalite is installed in `.tools/` (docs/sinks.md), started here on a free port.
 
     .venv/bin/python bench/bench_sinks.py [--records N] [--batch B] [--repeats R]
 """
@@ -21,8 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -31,6 +35,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import boto3
 import httpx
 import nats
 import redis
@@ -39,6 +44,7 @@ from switchboard.engine.outbox import InMemoryOutbox, OutboxEntry, OutboxRecord,
 from switchboard.sinks import Sink, SinkRunner
 from switchboard.sinks.jetstream import JetStreamSink
 from switchboard.sinks.jsonl import JsonlSink, Layout
+from switchboard.sinks.kinesis import KinesisSink
 from switchboard.sinks.redis_streams import RedisStreamsSink
 from switchboard.sinks.webhook import WebhookSink, encode_batch
 
@@ -169,6 +175,71 @@ class Ok(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------- main
 
 
+KINESALITE = Path(__file__).resolve().parents[1] / ".tools/node_modules/kinesalite/cli.js"
+
+
+def raw_kinesis(entries: list[OutboxEntry], batch: int, client: object, stream: str) -> float:
+    put = getattr(client, "put_records")  # noqa: B009 - boto3's client has no types
+    chunks = [
+        [{"Data": r.entry.payload, "PartitionKey": r.entry.key} for r in b]
+        for b in batches(entries, batch)
+    ]
+    start = time.perf_counter()
+    for chunk in chunks:
+        assert put(StreamName=stream, Records=chunk)["FailedRecordCount"] == 0
+    return len(entries) / (time.perf_counter() - start)
+
+
+def bench_kinesis(entries: list[OutboxEntry], batch: int, repeats: int) -> None:
+    node = shutil.which("node")
+    if node is None or not KINESALITE.exists():
+        print("kinesis          kinesalite (or node) not installed")
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [node, str(KINESALITE), "--port", str(port), "--shardLimit", "1000"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        while not up(port):
+            time.sleep(0.05)
+        endpoint = f"http://127.0.0.1:{port}"
+        keys = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
+        client = boto3.client("kinesis", endpoint_url=endpoint, region_name="us-east-1", **keys)
+
+        def stream() -> str:
+            name = f"bench-{uuid.uuid4().hex}"
+            client.create_stream(StreamName=name, ShardCount=4)
+            client.get_waiter("stream_exists").wait(
+                StreamName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 100}
+            )
+            return name
+
+        def sink_run() -> float:
+            name = stream()
+            sink = KinesisSink(
+                name,
+                name,
+                endpoint,
+                access_key_id="bench",
+                secret_access_key="bench",
+            )
+            return through_runner(entries, sink, batch)
+
+        row(
+            "kinesis",
+            median_rate(repeats, sink_run),
+            "raw boto3 put_records per batch",
+            median_rate(repeats, lambda: raw_kinesis(entries, batch, client, stream())),
+        )
+        client.close()
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def row(name: str, sink_rate: float, base_name: str, base_rate: float) -> None:
     print(
         f"{name:<16} {sink_rate:>12,.0f} rec/s   {base_name:<34} {base_rate:>12,.0f} rec/s"
@@ -269,6 +340,7 @@ def main() -> None:
         )
         server.shutdown()
         server.server_close()
+    bench_kinesis(entries, batch, repeats)
     print(f"load average at end: {os.getloadavg()}")
 
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import socket
+import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,16 +22,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
 import nats
+import pytest
 import redis
 
 from switchboard.engine.outbox import RecordKind
 from switchboard.sinks import Sink
 from switchboard.sinks.jetstream import JetStreamSink
 from switchboard.sinks.jsonl import JsonlSink, Layout, stream_files
+from switchboard.sinks.kinesis import KinesisSink
 from switchboard.sinks.redis_streams import RedisStreamsSink
 from switchboard.sinks.webhook import SIGNATURE_HEADER, WebhookSink, verify
-from tests.services import require
+from tests.services import reachable, require
 
 CLOSED_PORT = 1  # nothing listens on tcpmux: connections are refused at once
 
@@ -212,6 +220,133 @@ def nats_harness() -> Harness:
             await nc.close()
 
     return Harness(make, make_broken, received, [lambda: _run(delete())])
+
+
+# --------------------------------------------------------------------------- Kinesis (kinesalite)
+
+KINESALITE = Path(__file__).resolve().parents[2] / ".tools/node_modules/kinesalite/cli.js"
+"""Installed by `npm install --prefix .tools --no-audit --no-fund kinesalite@3` (.ci/run)."""
+KINESALITE_OPTIONS = ["--createStreamMs", "0", "--deleteStreamMs", "0", "--shardLimit", "1000"]
+"""Streams active and deleted at once; room for a whole session's streams (default: 10 shards)."""
+KINESIS_KEYS = {"access_key_id": "test", "secret_access_key": "test"}  # kinesalite checks none
+
+
+def _unavailable(message: str) -> None:
+    """The rule of tests/services.py for a server the test session starts itself."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI must install it (.ci/run)")
+    pytest.skip(f"{message}; install it to run this test")
+
+
+class Kinesalite:
+    """A kinesalite server (in-memory Kinesis, on Node) on a free local port for a test session."""
+
+    def __init__(self) -> None:
+        node = shutil.which("node")
+        if node is None:
+            _unavailable("kinesalite needs node, which is not installed")
+        if not KINESALITE.exists():
+            _unavailable(f"kinesalite is not installed at {KINESALITE}")
+        with socket.socket() as probe:  # kinesalite reads --port 0 as its default, 4567
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [str(node), str(KINESALITE), "--port", str(self.port), *KINESALITE_OPTIONS],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15.0
+        while not reachable("127.0.0.1", self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                _unavailable(f"kinesalite did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def client(self) -> Any:
+        return boto3.client(
+            "kinesis",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5.0)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def read_stream(client: Any, stream: str) -> list[dict[str, Any]]:
+    """Every record of `stream`, shard by shard from the oldest (GetShardIterator, GetRecords)."""
+    out: list[dict[str, Any]] = []
+    shards = client.list_shards(StreamName=stream)["Shards"]
+    for shard in sorted(shards, key=lambda s: s["ShardId"]):
+        iterator = client.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = client.get_records(ShardIterator=iterator, Limit=1000)
+            out.extend(page["Records"])
+            if not page["Records"]:
+                break
+            iterator = page.get("NextShardIterator")
+    return out
+
+
+def kinesis_harness(server: Kinesalite) -> Harness:
+    token = uuid.uuid4().hex[:12]
+    streams = {
+        RecordKind.AGENT_EVENT: f"sbtest-{token}-agent-events",
+        RecordKind.CONTACT_RECORD: f"sbtest-{token}-contact-records",
+    }
+    client = server.client()
+    for stream in streams.values():
+        client.create_stream(StreamName=stream, ShardCount=2)  # keys spread over two shards
+    for stream in streams.values():
+        client.get_waiter("stream_exists").wait(
+            StreamName=stream, WaiterConfig={"Delay": 0.05, "MaxAttempts": 100}
+        )
+
+    def make(name: str) -> Sink:
+        return KinesisSink(
+            streams[RecordKind.AGENT_EVENT],
+            streams[RecordKind.CONTACT_RECORD],
+            server.endpoint,
+            name=name,
+            **KINESIS_KEYS,
+        )
+
+    def make_broken(name: str) -> Sink:
+        return KinesisSink(
+            streams[RecordKind.AGENT_EVENT],
+            streams[RecordKind.CONTACT_RECORD],
+            f"http://127.0.0.1:{CLOSED_PORT}",
+            name=name,
+            timeout_s=0.5,
+            client_attempts=1,
+            **KINESIS_KEYS,
+        )
+
+    def received() -> list[Received]:
+        out: list[Received] = []
+        for kind, stream in streams.items():
+            for record in read_stream(client, stream):
+                seen = identify(kind, record["Data"])
+                assert record["PartitionKey"] == seen.key
+                out.append(seen)
+        return out
+
+    def cleanup() -> None:
+        for stream in streams.values():
+            client.delete_stream(StreamName=stream)
+        client.close()
+
+    return Harness(make, make_broken, received, [cleanup])
 
 
 # --------------------------------------------------------------------------- webhook

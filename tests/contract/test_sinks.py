@@ -1,7 +1,9 @@
 """The sink contract: every sink delivers the outbox at least once, in order per partition key.
 
-One suite (STYLE habit 5) run against JSONL (both layouts), NATS JetStream, Redis Streams and the
-webhook. NATS and Redis use the real servers on their standard ports (tests/services.py).
+One suite (STYLE habit 5) run against JSONL (both layouts), NATS JetStream, Redis Streams, the
+webhook and Kinesis. NATS and Redis use the real servers on their standard ports
+(tests/services.py); Kinesis is a kinesalite server the test session starts from `.tools/`
+(skipped without it, failed under CI).
 """
 
 from __future__ import annotations
@@ -20,15 +22,24 @@ from switchboard.storage.sqlite import SqliteStore
 from switchboard.storage.store import StoreOutbox
 from tests.contract.sink_harness import (
     Harness,
+    Kinesalite,
     Received,
     jsonl_harness,
+    kinesis_harness,
     nats_harness,
     redis_harness,
     webhook_harness,
 )
 
-SINKS = ["jsonl", "jsonl-firehose", "nats", "redis", "webhook"]
+SINKS = ["jsonl", "jsonl-firehose", "nats", "redis", "webhook", "kinesis"]
 QUICK = Backoff(initial_s=0.01, cap_s=0.05)
+
+
+@pytest.fixture(scope="session")
+def kinesalite() -> Iterator[Kinesalite]:
+    server = Kinesalite()
+    yield server
+    server.close()
 
 
 @pytest.fixture(params=SINKS)
@@ -42,6 +53,8 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
         made = nats_harness()
     elif kind == "redis":
         made = redis_harness()
+    elif kind == "kinesis":
+        made = kinesis_harness(request.getfixturevalue("kinesalite"))
     else:
         made = webhook_harness(tmp_path)
     yield made
