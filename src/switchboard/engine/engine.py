@@ -114,6 +114,16 @@ class AgentStream:
         gone = self.logged_out_at.get(agent_id)
         return gone is not None and due - gone <= self.state.settings.heartbeat_after_logout_ms
 
+    _IMAGE_FIELDS = ("last", "after_login", "logged_out_at", "stamp", "heartbeats")
+
+    def image(self) -> dict[str, object]:
+        """What a snapshot keeps of the projection: previous snapshots, heartbeat timers."""
+        return {name: getattr(self, name) for name in self._IMAGE_FIELDS}
+
+    def restore(self, image: dict[str, object]) -> None:
+        for name in self._IMAGE_FIELDS:
+            setattr(self, name, image[name])
+
     def reanchor(self, now: Millis) -> None:
         """After a restart: heartbeats that fell while the engine was down are skipped, not
         back-filled; each agent's next one keeps its own cadence, strictly after `now` (the old
@@ -259,7 +269,21 @@ class Engine:
         for on_event in self.event_listeners:
             on_event(event)
 
-    # --- replay --------------------------------------------------------------------------------
+    # --- snapshots and replay ------------------------------------------------------------------
+
+    def image(self) -> tuple[State, dict[str, object], Millis]:
+        """Everything a snapshot needs to resume this engine: state, stream projection, clock."""
+        return self.state, self.stream.image(), self.last_at
+
+    def restore(self, image: tuple[State, dict[str, object], Millis]) -> None:
+        """Resume from `image()` (a fresh engine; replay the log's tail after it)."""
+        state, stream, last_at = image
+        if not isinstance(state, State):
+            raise TypeError("the image does not hold a switchboard State")
+        self.state = state
+        self.stream = AgentStream(state, self.ids)
+        self.stream.restore(stream)
+        self.last_at = last_at
 
     def replay(self, events: Iterable[tuple[int, ev.Event]]) -> None:
         """Rebuild state from a log (projections are rebuilt too, without notifying anyone)."""

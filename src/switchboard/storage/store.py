@@ -13,9 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from switchboard.domain.events import Event
-from switchboard.domain.state import State
 from switchboard.engine.clock import Clock
-from switchboard.engine.engine import AgentStream, Engine
+from switchboard.engine.engine import Engine
 from switchboard.engine.ids import IdSource
 from switchboard.engine.log import EventLog
 from switchboard.engine.outbox import Outbox, OutboxEntry, OutboxRecord, RecordKind
@@ -272,30 +271,15 @@ class StoreOutbox:
 
 # --- snapshots of an engine and restart -----------------------------------------------------
 
-_STREAM_FIELDS = ("last", "after_login", "logged_out_at", "stamp", "heartbeats")
-
 
 def snapshot_engine(engine: Engine) -> bytes:
-    """The engine's state and agent-stream projection (pickled), to resume it after a restart."""
-    stream = engine.stream
-    image = (
-        engine.state,
-        {name: getattr(stream, name) for name in _STREAM_FIELDS},
-        engine.last_at,
-    )
-    return pickle.dumps(image, protocol=pickle.HIGHEST_PROTOCOL)
+    """The engine's image (state and stream projection), pickled, to resume after a restart."""
+    return pickle.dumps(engine.image(), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def restore_engine(engine: Engine, image: bytes) -> None:
     """Put a `snapshot_engine` image into a fresh engine (only trusted bytes: this is pickle)."""
-    state, stream_fields, last_at = pickle.loads(image)
-    if not isinstance(state, State):
-        raise TypeError("snapshot does not hold a switchboard State")
-    engine.state = state
-    engine.stream = AgentStream(state, engine.ids)
-    for name in _STREAM_FIELDS:
-        setattr(engine.stream, name, stream_fields[name])
-    engine.last_at = last_at
+    engine.restore(pickle.loads(image))
 
 
 def save_engine_snapshot(store: SqlStore, engine: Engine) -> int:
