@@ -1,0 +1,874 @@
+"""Amazon Connect's own API over HTTP (rest-json, SigV4): the app factory and its operations.
+
+Paths, methods and shapes are those of botocore's `connect/2017-08-08/service-2.json`, so boto3's
+`connect` client works unchanged against `endpoint_url`. Every request is verified by SigV4
+before anything else; every refusal is Connect's JSON error (`x-amzn-ErrorType` header, body
+`{"message": ...}`), which boto3 raises as `client.exceptions.<Code>`. Handlers run on the event
+loop one at a time, so each instance's engine keeps a single writer (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from switchboard.api.registry import Instance, InstanceRegistry, UserExtras
+from switchboard.api.sigv4 import SignatureError, SigV4Verifier
+from switchboard.api.wire import (
+    ApiError,
+    Body,
+    InvalidParameterError,
+    InvalidRequestError,
+    NotFoundError,
+    error_body,
+    page,
+    parse_body,
+)
+from switchboard.domain import commands as cmd
+from switchboard.domain.errors import DomainError
+from switchboard.domain.model import (
+    Agent,
+    AgentId,
+    AgentStatusDef,
+    AvailabilityTimer,
+    Channel,
+    ContactId,
+    CrossChannelBehavior,
+    Millis,
+    ProfileQueue,
+    Queue,
+    QueueId,
+    RoutingProfile,
+    RoutingProfileId,
+    StatusId,
+    StatusType,
+)
+from switchboard.engine.clock import Clock, to_datetime
+
+__all__ = ["create_app"]
+
+_ALIAS = re.compile(r"(?!d-)([\da-zA-Z]+)([-]*[\da-zA-Z])*")
+_CHANNELS = ", ".join(c.value for c in Channel)
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def _json(content: Mapping[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+
+def _error(code: str, message: str, status: int) -> Response:
+    return Response(
+        error_body(message),
+        status_code=status,
+        media_type="application/json",
+        headers={"x-amzn-ErrorType": code},
+    )
+
+
+def _empty() -> Response:
+    return Response(b"{}", media_type="application/json")
+
+
+def _seconds(at: Millis) -> float:
+    """A timestamp as rest-json sends it: seconds since the epoch."""
+    return at / 1000
+
+
+# --------------------------------------------------------------------------- dependencies
+
+
+def _registry(request: Request) -> InstanceRegistry:
+    registry: InstanceRegistry = request.app.state.instances
+    return registry
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+Registry = Annotated[InstanceRegistry, Depends(_registry)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+async def _authenticate(request: Request) -> str:
+    """The access key id that signed the request (SigV4 over the raw body, read once)."""
+    verifier: SigV4Verifier = request.app.state.verifier
+    clock: Clock = request.app.state.clock
+    body = await request.body()  # Starlette keeps it: the handler's read is free
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    return verifier.verify(
+        method=request.method,
+        path=raw_path.decode("latin-1").partition("?")[0],
+        query=request.scope.get("query_string", b"").decode("latin-1"),
+        headers=request.headers.items(),
+        body=body,
+        now=to_datetime(clock.now()),
+    )
+
+
+async def _body(request: Request) -> Body:
+    return parse_body(await request.body())
+
+
+def _instance(request: Request, InstanceId: str) -> Instance:  # noqa: N803 -- Connect's name
+    instance = _registry(request).get(InstanceId)
+    if instance is None:
+        raise NotFoundError(f"InstanceId {InstanceId!r} does not exist")
+    return instance
+
+
+CallerKey = Annotated[str, Depends(_authenticate)]
+JsonBody = Annotated[Body, Depends(_body)]
+InstanceDep = Annotated[Instance, Depends(_instance)]
+
+
+def _query(request: Request, name: str) -> str | None:
+    return request.query_params.get(name)
+
+
+def _paged(
+    request: Request,
+    items: Sequence[Any],
+    *,
+    kind: str,
+    list_name: str,
+    render: Callable[[Any], dict[str, Any]],
+    limit: int = 1000,
+    default: int = 100,
+) -> Response:
+    chunk, token = page(
+        items,
+        kind=kind,
+        next_token=_query(request, "nextToken"),
+        max_results=_query(request, "maxResults"),
+        limit=limit,
+        default=default,
+    )
+    out: dict[str, Any] = {list_name: [render(item) for item in chunk]}
+    if token is not None:
+        out["NextToken"] = token
+    return _json(out)
+
+
+def _run(instance: Instance, command: cmd.Command, clock: Clock) -> Millis:
+    """Execute a command at the clock's time; the engine's refusals become Connect errors."""
+    at = clock.now()
+    instance.engine.execute(command, at=at)
+    return at
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def _status(instance: Instance, status_id: str) -> AgentStatusDef:
+    status = instance.engine.state.statuses.get(StatusId(status_id))
+    if status is None:
+        raise NotFoundError(f"AgentStatusId {status_id!r} does not exist in instance {instance.id}")
+    return status
+
+
+def _queue(instance: Instance, queue_id: str, field: str = "QueueId") -> Queue:
+    queue = instance.engine.state.queues.get(QueueId(queue_id))
+    if queue is None:
+        raise NotFoundError(f"{field} {queue_id!r} does not exist in instance {instance.id}")
+    return queue
+
+
+def _profile(
+    instance: Instance, profile_id: str, field: str = "RoutingProfileId"
+) -> RoutingProfile:
+    profile = instance.engine.state.profiles.get(RoutingProfileId(profile_id))
+    if profile is None:
+        raise NotFoundError(f"{field} {profile_id!r} does not exist in instance {instance.id}")
+    return profile
+
+
+def _user(instance: Instance, user_id: str) -> Agent:
+    agent = instance.engine.state.agents.get(AgentId(user_id))
+    if agent is None:
+        raise NotFoundError(f"UserId {user_id!r} does not exist in instance {instance.id}")
+    return agent
+
+
+def _channel(body: Body, name: str) -> Channel:
+    value = body.need_str(name)
+    try:
+        return Channel(value)
+    except ValueError:
+        raise InvalidParameterError(
+            f"{body.where}{name} {value!r} is not supported; use one of {_CHANNELS}"
+        ) from None
+
+
+def _enum_text(body: Body, name: str, allowed: Iterable[str], *, required: bool) -> str | None:
+    value = body.opt_str(name, required=required)
+    allowed = tuple(allowed)
+    if value is not None and value not in allowed:
+        raise InvalidParameterError(
+            f"{body.where}{name} {value!r} is not one of {', '.join(allowed)}"
+        )
+    return value
+
+
+# --------------------------------------------------------------------------- renderings
+
+
+def _instance_summary(instance: Instance) -> dict[str, Any]:
+    return {
+        "Id": instance.id,
+        "Arn": instance.arn,
+        "IdentityManagementType": instance.identity_management_type,
+        "InstanceAlias": instance.alias,
+        "CreatedTime": _seconds(instance.created_at),
+        "InstanceStatus": "ACTIVE",
+        "InboundCallsEnabled": instance.inbound_calls,
+        "OutboundCallsEnabled": instance.outbound_calls,
+        "InstanceAccessUrl": f"https://{instance.alias}.my.connect.aws",
+    }
+
+
+def _summary(instance: Instance, resource_id: str, arn: str, name: str) -> dict[str, Any]:
+    return {
+        "Id": resource_id,
+        "Arn": arn,
+        "Name": name,
+        "LastModifiedTime": _seconds(instance.modified.get(resource_id, instance.created_at)),
+        "LastModifiedRegion": instance.engine.state.settings.region,
+    }
+
+
+def _phone_config(instance: Instance, agent: Agent) -> dict[str, Any]:
+    extras = instance.users.get(agent.id)
+    return {
+        "PhoneType": extras.phone_type if extras else "SOFT_PHONE",
+        "AutoAccept": agent.auto_accept.get(Channel.VOICE, False),
+        "AfterContactWorkTimeLimit": agent.acw_timeout_ms.get(Channel.VOICE, 0) // 1000,
+    }
+
+
+# --------------------------------------------------------------------------- body readers
+
+
+def _phone_settings(
+    config: Body,
+) -> tuple[tuple[tuple[Channel, Millis], ...], tuple[tuple[Channel, bool], ...], str | None]:
+    """PhoneConfig's voice settings: ACW limit (seconds on the wire) and auto-accept."""
+    phone_type = _enum_text(config, "PhoneType", ("SOFT_PHONE", "DESK_PHONE"), required=False)
+    limit = config.opt_int("AfterContactWorkTimeLimit", minimum=0)
+    auto = config.opt_bool("AutoAccept")
+    acw = ((Channel.VOICE, limit * 1000),) if limit is not None else ()
+    accept = ((Channel.VOICE, auto),) if auto is not None else ()
+    return acw, accept, phone_type
+
+
+def _channel_settings(
+    body: Body,
+) -> tuple[tuple[tuple[Channel, Millis], ...], tuple[tuple[Channel, bool], ...]]:
+    """AfterContactWorkConfigs and AutoAcceptConfigs: the same settings per channel."""
+    acw = []
+    for item in body.structs("AfterContactWorkConfigs"):
+        config = item.need_struct("AfterContactWorkConfig")
+        limit = config.opt_int("AfterContactWorkTimeLimit", minimum=0)
+        if limit is not None:
+            acw.append((_channel(item, "Channel"), limit * 1000))
+    auto = [
+        (_channel(item, "Channel"), item.need_bool("AutoAccept"))
+        for item in body.structs("AutoAcceptConfigs")
+    ]
+    return tuple(acw), tuple(auto)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def create_app(instances: InstanceRegistry, verifier: SigV4Verifier, clock: Clock) -> FastAPI:
+    """The Connect API over `instances`, authenticated by `verifier`, timed by `clock`."""
+    app = FastAPI(
+        title="Switchboard: Amazon Connect API",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # the contract is service-2.json, not a generated schema
+    )
+    app.state.instances = instances
+    app.state.verifier = verifier
+    app.state.clock = clock
+    _install_error_handlers(app)
+    app.include_router(_router())
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def api_error(_: Request, error: Exception) -> Response:
+        assert isinstance(error, ApiError)
+        return _error(error.code, error.message, error.status)
+
+    async def domain_error(_: Request, error: Exception) -> Response:
+        assert isinstance(error, DomainError)
+        status = {
+            "ResourceNotFoundException": 404,
+            "DuplicateResourceException": 409,
+        }.get(error.code, 400)
+        return _error(error.code, error.message, status)
+
+    async def signature_error(_: Request, error: Exception) -> Response:
+        assert isinstance(error, SignatureError)
+        return _error(error.code, error.message, error.status)
+
+    async def not_found(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 405:
+            message = f"{request.method} is not an operation on {request.url.path}"
+        else:
+            message = f"No Connect operation at {request.method} {request.url.path}"
+        return _error("UnknownOperationException", message, 404)
+
+    async def internal(_: Request, error: Exception) -> Response:
+        # The cause goes to the server's log (uvicorn prints it); the caller gets no traceback.
+        return _error("InternalServiceException", f"Internal error ({type(error).__name__})", 500)
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(SignatureError, signature_error)
+    app.add_exception_handler(StarletteHTTPException, not_found)
+    app.add_exception_handler(Exception, internal)
+
+
+def _router() -> APIRouter:
+    router = APIRouter(dependencies=[Depends(_authenticate)])
+    _instance_routes(router)
+    _fixed_routes(router)
+    _status_routes(router)
+    _queue_routes(router)
+    _profile_routes(router)
+    _user_routes(router)
+    return router
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def _instance_routes(router: APIRouter) -> None:
+    @router.put("/instance")
+    async def create_instance(registry: Registry, clock: ClockDep, body: JsonBody) -> Response:
+        identity = _enum_text(
+            body,
+            "IdentityManagementType",
+            ("SAML", "CONNECT_MANAGED", "EXISTING_DIRECTORY"),
+            required=True,
+        )
+        if identity != "CONNECT_MANAGED":
+            raise InvalidRequestError(
+                f"IdentityManagementType {identity} is not supported: use CONNECT_MANAGED"
+            )
+        alias = body.opt_str("InstanceAlias", min_len=1, max_len=45, pattern=_ALIAS)
+        if alias is None:
+            raise InvalidParameterError(
+                "InstanceAlias is required when IdentityManagementType is CONNECT_MANAGED"
+            )
+        inbound = body.need_bool("InboundCallsEnabled")
+        outbound = body.need_bool("OutboundCallsEnabled")
+        if registry.by_alias(alias) is not None:
+            raise InvalidRequestError(f"An instance with InstanceAlias {alias!r} already exists")
+        instance = registry.create(
+            alias=alias,
+            clock=clock,
+            at=clock.now(),
+            identity_management_type=identity,
+            inbound_calls=inbound,
+            outbound_calls=outbound,
+        )
+        return _json({"Id": instance.id, "Arn": instance.arn})
+
+    @router.get("/instance")
+    async def list_instances(request: Request, registry: Registry) -> Response:
+        return _paged(
+            request,
+            list(registry),
+            kind="instances",
+            list_name="InstanceSummaryList",
+            render=_instance_summary,
+            limit=10,
+            default=10,
+        )
+
+    @router.get("/instance/{InstanceId}")
+    async def describe_instance(instance: InstanceDep) -> Response:
+        return _json({"Instance": _instance_summary(instance)})
+
+
+def _fixed_routes(router: APIRouter) -> None:
+    @router.get("/hours-of-operations-summary/{InstanceId}")
+    async def list_hours_of_operations(request: Request, instance: InstanceDep) -> Response:
+        return _paged(
+            request,
+            list(instance.hours.values()),
+            kind="hours",
+            list_name="HoursOfOperationSummaryList",
+            render=lambda h: _summary(instance, h.id, h.arn, h.name),
+        )
+
+    @router.get("/security-profiles-summary/{InstanceId}")
+    async def list_security_profiles(request: Request, instance: InstanceDep) -> Response:
+        return _paged(
+            request,
+            list(instance.security_profiles.values()),
+            kind="security-profiles",
+            list_name="SecurityProfileSummaryList",
+            render=lambda p: {**_summary(instance, p.id, p.arn, p.name), "Type": "AWS_MANAGED"},
+        )
+
+
+# --------------------------------------------------------------------------- agent statuses
+
+
+def _status_routes(router: APIRouter) -> None:
+    @router.put("/agent-status/{InstanceId}")
+    async def create_agent_status(
+        instance: InstanceDep, clock: ClockDep, body: JsonBody
+    ) -> Response:
+        name = body.need_str("Name", max_len=127)
+        description = body.opt_str("Description", min_len=1, max_len=250)
+        state = _enum_text(body, "State", ("ENABLED", "DISABLED"), required=True)
+        order = body.opt_int("DisplayOrder", minimum=1, maximum=50)
+        status_id = instance.new_id("agent-state", name, instance.engine.state.statuses)
+        at = _run(
+            instance,
+            cmd.CreateAgentStatus(
+                status_id=StatusId(status_id),
+                name=name,
+                enabled=state == "ENABLED",
+                display_order=order,
+                description=description or "",
+            ),
+            clock,
+        )
+        instance.modified[status_id] = at
+        return _json(
+            {"AgentStatusARN": instance.arns.status(status_id), "AgentStatusId": status_id}
+        )
+
+    @router.get("/agent-status/{InstanceId}")
+    async def list_agent_statuses(request: Request, instance: InstanceDep) -> Response:
+        wanted = request.query_params.getlist("AgentStatusTypes")
+        for value in wanted:
+            if value not in StatusType.__members__:
+                raise InvalidParameterError(
+                    f"AgentStatusTypes {value!r} is not one of ROUTABLE, CUSTOM, OFFLINE"
+                )
+        statuses = sorted(instance.engine.state.statuses.values(), key=lambda s: s.display_order)
+        if wanted:
+            statuses = [s for s in statuses if s.type.value in wanted]
+        return _paged(
+            request,
+            statuses,
+            kind="agent-statuses",
+            list_name="AgentStatusSummaryList",
+            render=lambda s: {
+                **_summary(instance, s.id, instance.arns.status(s.id), s.name),
+                "Type": s.type.value,
+            },
+        )
+
+    @router.get("/agent-status/{InstanceId}/{AgentStatusId}")
+    async def describe_agent_status(instance: InstanceDep, AgentStatusId: str) -> Response:  # noqa: N803
+        status = _status(instance, AgentStatusId)
+        out: dict[str, Any] = {
+            "AgentStatusARN": instance.arns.status(status.id),
+            "AgentStatusId": status.id,
+            "Name": status.name,
+            "Type": status.type.value,
+            "DisplayOrder": status.display_order,
+            "State": "ENABLED" if status.enabled else "DISABLED",
+            "Tags": {},
+            "LastModifiedTime": _seconds(instance.modified.get(status.id, instance.created_at)),
+            "LastModifiedRegion": instance.engine.state.settings.region,
+        }
+        if status.description:
+            out["Description"] = status.description
+        return _json({"AgentStatus": out})
+
+    @router.post("/agent-status/{InstanceId}/{AgentStatusId}")
+    async def update_agent_status(
+        instance: InstanceDep,
+        clock: ClockDep,
+        body: JsonBody,
+        AgentStatusId: str,  # noqa: N803 -- Connect's name
+    ) -> Response:
+        status = _status(instance, AgentStatusId)
+        name = body.opt_str("Name", min_len=1, max_len=127)
+        description = body.opt_str("Description", max_len=250)
+        state = _enum_text(body, "State", ("ENABLED", "DISABLED"), required=False)
+        order = body.opt_int("DisplayOrder", minimum=1, maximum=50)
+        if body.opt_bool("ResetOrderNumber"):
+            raise InvalidParameterError("ResetOrderNumber is not supported yet: give DisplayOrder")
+        at = _run(
+            instance,
+            cmd.UpdateAgentStatus(
+                status_id=status.id,
+                name=name,
+                enabled=None if state is None else state == "ENABLED",
+                display_order=order,
+                description=description,
+            ),
+            clock,
+        )
+        instance.modified[status.id] = at
+        return _empty()
+
+
+# --------------------------------------------------------------------------- queues
+
+
+def _queue_routes(router: APIRouter) -> None:
+    @router.put("/queues/{InstanceId}")
+    async def create_queue(instance: InstanceDep, clock: ClockDep, body: JsonBody) -> Response:
+        name = body.need_str("Name", max_len=127)
+        description = body.opt_str("Description", min_len=1, max_len=250)
+        hours_id = body.need_str("HoursOfOperationId")
+        if hours_id not in instance.hours:
+            raise NotFoundError(
+                f"HoursOfOperationId {hours_id!r} does not exist in instance {instance.id}"
+            )
+        max_contacts = body.opt_int("MaxContacts", minimum=0)
+        queue_id = instance.new_id("queue", name, instance.engine.state.queues)
+        at = _run(instance, cmd.CreateQueue(queue_id=QueueId(queue_id), name=name), clock)
+        instance.modified[queue_id] = at
+        instance.queue_hours[queue_id] = hours_id
+        if description:
+            instance.descriptions[queue_id] = description
+        if max_contacts is not None:
+            instance.queue_max_contacts[queue_id] = max_contacts
+        return _json({"QueueArn": instance.arns.queue(queue_id), "QueueId": queue_id})
+
+    @router.get("/queues-summary/{InstanceId}")
+    async def list_queues(request: Request, instance: InstanceDep) -> Response:
+        types = request.query_params.getlist("queueTypes")
+        for value in types:
+            if value not in ("STANDARD", "AGENT"):
+                raise InvalidParameterError(f"queueTypes {value!r} is not one of STANDARD, AGENT")
+        queues = list(instance.engine.state.queues.values())
+        if types and "STANDARD" not in types:
+            queues = []  # agent queues are not listed yet
+        return _paged(
+            request,
+            queues,
+            kind="queues",
+            list_name="QueueSummaryList",
+            render=lambda q: {
+                **_summary(instance, q.id, instance.arns.queue(q.id), q.name),
+                "QueueType": "STANDARD",
+            },
+        )
+
+    @router.get("/queues/{InstanceId}/{QueueId}")
+    async def describe_queue(instance: InstanceDep, QueueId: str) -> Response:  # noqa: N803
+        queue = _queue(instance, QueueId)
+        out: dict[str, Any] = {
+            "Name": queue.name,
+            "QueueArn": instance.arns.queue(queue.id),
+            "QueueId": queue.id,
+            "HoursOfOperationId": instance.queue_hours.get(queue.id, next(iter(instance.hours))),
+            "Status": "ENABLED",
+            "Tags": {},
+            "LastModifiedTime": _seconds(instance.modified.get(queue.id, instance.created_at)),
+            "LastModifiedRegion": instance.engine.state.settings.region,
+        }
+        if queue.id in instance.descriptions:
+            out["Description"] = instance.descriptions[queue.id]
+        if queue.id in instance.queue_max_contacts:
+            out["MaxContacts"] = instance.queue_max_contacts[queue.id]
+        return _json({"Queue": out})
+
+
+# --------------------------------------------------------------------------- routing profiles
+
+
+def _profile_command(instance: Instance, body: Body) -> cmd.CreateRoutingProfile:
+    name = body.need_str("Name", max_len=127)
+    outbound = body.need_str("DefaultOutboundQueueId")
+    _queue(instance, outbound, "DefaultOutboundQueueId")
+    concurrency: list[tuple[Channel, int]] = []
+    cross: list[tuple[Channel, CrossChannelBehavior]] = []
+    for item in body.structs("MediaConcurrencies", required=True):
+        channel = _channel(item, "Channel")
+        if any(channel is seen for seen, _ in concurrency):
+            raise InvalidParameterError(f"{item.where}Channel {channel.value} is given twice")
+        count = item.opt_int("Concurrency", minimum=0, maximum=10)
+        if count is None:
+            raise InvalidParameterError(f"{item.where}Concurrency is required")
+        concurrency.append((channel, count))
+        behavior = item.opt_struct("CrossChannelBehavior")
+        if behavior is not None:
+            cross.append((channel, behavior.need_enum("BehaviorType", CrossChannelBehavior)))
+    if not body.data.get("MediaConcurrencies"):
+        raise InvalidParameterError("MediaConcurrencies must name at least one channel")
+    queues = []
+    for item in body.structs("QueueConfigs"):
+        reference = item.need_struct("QueueReference")
+        queue_id = reference.need_str("QueueId")
+        _queue(instance, queue_id, f"{reference.where}QueueId")
+        queues.append(
+            ProfileQueue(
+                queue_id=QueueId(queue_id),
+                channel=_channel(reference, "Channel"),
+                priority=item.need_int("Priority", minimum=1, maximum=99),
+                delay_ms=item.need_int("Delay", minimum=0, maximum=9999) * 1000,
+            )
+        )
+    if body.structs("ManualAssignmentQueueConfigs"):
+        raise InvalidParameterError("ManualAssignmentQueueConfigs is not supported yet")
+    timer = body.opt_enum("AgentAvailabilityTimer", AvailabilityTimer)
+    return cmd.CreateRoutingProfile(
+        profile_id=RoutingProfileId(
+            instance.new_id("routing-profile", name, instance.engine.state.profiles)
+        ),
+        name=name,
+        concurrency=tuple(concurrency),
+        queues=tuple(queues),
+        cross_channel=tuple(cross),
+        default_outbound_queue_id=QueueId(outbound),
+        availability_timer=timer or AvailabilityTimer.TIME_SINCE_LAST_ACTIVITY,
+    )
+
+
+def _profile_routes(router: APIRouter) -> None:
+    @router.put("/routing-profiles/{InstanceId}")
+    async def create_routing_profile(
+        instance: InstanceDep, clock: ClockDep, body: JsonBody
+    ) -> Response:
+        description = body.need_str("Description", max_len=250)
+        command = _profile_command(instance, body)
+        at = _run(instance, command, clock)
+        profile_id = command.profile_id
+        instance.modified[profile_id] = at
+        instance.descriptions[profile_id] = description
+        return _json(
+            {
+                "RoutingProfileArn": instance.arns.routing_profile(profile_id),
+                "RoutingProfileId": profile_id,
+            }
+        )
+
+    @router.get("/routing-profiles-summary/{InstanceId}")
+    async def list_routing_profiles(request: Request, instance: InstanceDep) -> Response:
+        return _paged(
+            request,
+            list(instance.engine.state.profiles.values()),
+            kind="routing-profiles",
+            list_name="RoutingProfileSummaryList",
+            render=lambda p: _summary(instance, p.id, instance.arns.routing_profile(p.id), p.name),
+        )
+
+    @router.get("/routing-profiles/{InstanceId}/{RoutingProfileId}")
+    async def describe_routing_profile(
+        instance: InstanceDep,
+        RoutingProfileId: str,  # noqa: N803 -- Connect's name
+    ) -> Response:
+        profile = _profile(instance, RoutingProfileId)
+        media = []
+        for channel, count in profile.concurrency.items():
+            entry: dict[str, Any] = {"Channel": channel.value, "Concurrency": count}
+            if channel in profile.cross_channel:
+                entry["CrossChannelBehavior"] = {
+                    "BehaviorType": profile.cross_channel[channel].value
+                }
+            media.append(entry)
+        queue_ids = list(dict.fromkeys(line.queue_id for line in profile.queues))
+        users = sum(
+            1 for agent in instance.engine.state.agents.values() if agent.profile_id == profile.id
+        )
+        out: dict[str, Any] = {
+            "InstanceId": instance.id,
+            "Name": profile.name,
+            "RoutingProfileArn": instance.arns.routing_profile(profile.id),
+            "RoutingProfileId": profile.id,
+            "Description": instance.descriptions.get(profile.id, profile.name),
+            "MediaConcurrencies": media,
+            "NumberOfAssociatedQueues": len(queue_ids),
+            "NumberOfAssociatedManualAssignmentQueues": 0,
+            "NumberOfAssociatedUsers": users,
+            "AgentAvailabilityTimer": profile.availability_timer.value,
+            "LastModifiedTime": _seconds(instance.modified.get(profile.id, instance.created_at)),
+            "LastModifiedRegion": instance.engine.state.settings.region,
+            "IsDefault": False,
+            "AssociatedQueueIds": queue_ids,
+            "AssociatedManualAssignmentQueueIds": [],
+            "Tags": {},
+        }
+        if profile.default_outbound_queue_id is not None:
+            out["DefaultOutboundQueueId"] = profile.default_outbound_queue_id
+        return _json({"RoutingProfile": out})
+
+
+# --------------------------------------------------------------------------- users
+
+
+def _user_routes(router: APIRouter) -> None:
+    @router.put("/users/{InstanceId}")
+    async def create_user(instance: InstanceDep, clock: ClockDep, body: JsonBody) -> Response:
+        username = body.need_str("Username", max_len=100)
+        body.opt_str("Password")  # accepted; sign-in with passwords comes with the CCP
+        # Connect requires the names on a CONNECT_MANAGED instance (the only kind served).
+        identity = body.need_struct("IdentityInfo")
+        first = identity.need_str("FirstName", max_len=255)
+        last = identity.need_str("LastName", max_len=300)
+        profiles = body.strs("SecurityProfileIds", required=True)
+        if not profiles:
+            raise InvalidParameterError("SecurityProfileIds must name at least one profile")
+        for index, profile_id in enumerate(profiles):
+            if profile_id not in instance.security_profiles:
+                raise NotFoundError(
+                    f"SecurityProfileIds[{index}] {profile_id!r} does not exist in instance "
+                    f"{instance.id}"
+                )
+        routing = body.need_str("RoutingProfileId")
+        _profile(instance, routing)
+        phone = body.opt_struct("PhoneConfig")
+        acw, auto, phone_type = _phone_settings(phone) if phone else ((), (), None)
+        more_acw, more_auto = _channel_settings(body)
+        user_id = instance.new_id("agent", username, instance.engine.state.agents)
+        at = _run(
+            instance,
+            cmd.CreateUser(
+                agent_id=AgentId(user_id),
+                username=username,
+                first_name=first,
+                last_name=last,
+                profile_id=RoutingProfileId(routing),
+                acw_timeout_ms=tuple(dict((*acw, *more_acw)).items()),
+                auto_accept=tuple(dict((*auto, *more_auto)).items()),
+            ),
+            clock,
+        )
+        instance.modified[user_id] = at
+        instance.users[AgentId(user_id)] = UserExtras(
+            security_profile_ids=tuple(profiles), phone_type=phone_type or "SOFT_PHONE"
+        )
+        return _json({"UserId": user_id, "UserArn": instance.arns.agent(user_id)})
+
+    @router.get("/users-summary/{InstanceId}")
+    async def list_users(request: Request, instance: InstanceDep) -> Response:
+        return _paged(
+            request,
+            list(instance.engine.state.agents.values()),
+            kind="users",
+            list_name="UserSummaryList",
+            render=lambda a: {
+                "Id": a.id,
+                "Arn": instance.arns.agent(a.id),
+                "Username": a.username,
+                "LastModifiedTime": _seconds(instance.modified.get(a.id, instance.created_at)),
+                "LastModifiedRegion": instance.engine.state.settings.region,
+            },
+        )
+
+    @router.get("/users/{InstanceId}/{UserId}")
+    async def describe_user(instance: InstanceDep, UserId: str) -> Response:  # noqa: N803
+        agent = _user(instance, UserId)
+        extras = instance.users.get(agent.id)
+        channels = sorted({*agent.acw_timeout_ms, *agent.auto_accept})
+        user: dict[str, Any] = {
+            "Id": agent.id,
+            "Arn": instance.arns.agent(agent.id),
+            "Username": agent.username,
+            "IdentityInfo": {"FirstName": agent.first_name, "LastName": agent.last_name},
+            "PhoneConfig": _phone_config(instance, agent),
+            "SecurityProfileIds": list(extras.security_profile_ids) if extras else [],
+            "RoutingProfileId": agent.profile_id,
+            "Tags": {},
+            "AutoAcceptConfigs": [
+                {"Channel": c.value, "AutoAccept": agent.auto_accept.get(c, False)}
+                for c in channels
+            ],
+            "AfterContactWorkConfigs": [
+                {
+                    "Channel": c.value,
+                    "AfterContactWorkConfig": {
+                        "AfterContactWorkTimeLimit": agent.acw_timeout_ms.get(c, 0) // 1000
+                    },
+                }
+                for c in channels
+            ],
+            "LastModifiedTime": _seconds(instance.modified.get(agent.id, instance.created_at)),
+            "LastModifiedRegion": instance.engine.state.settings.region,
+        }
+        return _json({"User": user})
+
+    @router.post("/users/{InstanceId}/{UserId}/phone-config")
+    async def update_user_phone_config(
+        instance: InstanceDep,
+        clock: ClockDep,
+        body: JsonBody,
+        UserId: str,  # noqa: N803 -- Connect's name
+    ) -> Response:
+        agent = _user(instance, UserId)
+        acw, auto, phone_type = _phone_settings(body.need_struct("PhoneConfig"))
+        at = _run(
+            instance,
+            cmd.UpdateUserPhoneConfig(agent_id=agent.id, acw_timeout_ms=acw, auto_accept=auto),
+            clock,
+        )
+        instance.modified[agent.id] = at
+        extras = instance.users.get(agent.id)
+        if extras is not None and phone_type is not None:
+            extras.phone_type = phone_type
+        return _empty()
+
+    @router.post("/users/{InstanceId}/{UserId}/routing-profile")
+    async def update_user_routing_profile(
+        instance: InstanceDep,
+        clock: ClockDep,
+        body: JsonBody,
+        UserId: str,  # noqa: N803 -- Connect's name
+    ) -> Response:
+        agent = _user(instance, UserId)
+        profile = _profile(instance, body.need_str("RoutingProfileId"))
+        at = _run(
+            instance,
+            cmd.UpdateUserRoutingProfile(agent_id=agent.id, profile_id=profile.id),
+            clock,
+        )
+        instance.modified[agent.id] = at
+        return _empty()
+
+    @router.put("/users/{InstanceId}/{UserId}/status")
+    async def put_user_status(
+        instance: InstanceDep,
+        clock: ClockDep,
+        body: JsonBody,
+        UserId: str,  # noqa: N803 -- Connect's name
+    ) -> Response:
+        agent = _user(instance, UserId)
+        status = _status(instance, body.need_str("AgentStatusId"))
+        _run(instance, cmd.SetStatus(agent_id=agent.id, status_id=status.id, actor="api"), clock)
+        return _empty()
+
+    @router.post("/users/{InstanceId}/{UserId}/contact")
+    async def dismiss_user_contact(
+        instance: InstanceDep,
+        clock: ClockDep,
+        body: JsonBody,
+        UserId: str,  # noqa: N803 -- Connect's name
+    ) -> Response:
+        agent = _user(instance, UserId)
+        contact_id = body.need_str("ContactId", max_len=256)
+        if ContactId(contact_id) not in agent.slots:
+            raise NotFoundError(
+                f"ContactId {contact_id!r} is not on user {agent.id}'s slots in instance "
+                f"{instance.id}"
+            )
+        _run(
+            instance,
+            cmd.ClearContact(agent_id=agent.id, contact_id=ContactId(contact_id), actor="api"),
+            clock,
+        )
+        return _empty()

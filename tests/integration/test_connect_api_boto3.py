@@ -1,0 +1,573 @@
+"""The Connect API as an SDK user meets it: boto3's own `connect` client against a live uvicorn.
+
+Only the malformed-input tests leave boto3 (it validates parameters before sending); they sign
+with botocore's signer and send the broken body with httpx, as a hand-rolled client would.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import httpx
+import orjson
+import pytest
+import uvicorn
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from switchboard.api.connect import create_app
+from switchboard.api.registry import InstanceRegistry
+from switchboard.api.sigv4 import SigV4Verifier
+from switchboard.engine.clock import ManualClock, SystemClock
+from switchboard.engine.engine import AgentStreamRecord, StreamEventType
+
+REGION = "us-east-1"
+KEY_ID = "SBAKTESTTESTTESTTEST"
+SECRET = "test-secret-access-key-0000000000000000"
+
+
+@dataclass
+class Server:
+    url: str
+    instances: InstanceRegistry
+    clock: ManualClock
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    instances = InstanceRegistry(region=REGION)
+    clock = ManualClock(SystemClock().now())  # near real time: boto3 signs with the real clock
+    verifier = SigV4Verifier(region=REGION, lookup={KEY_ID: SECRET}.get)
+    app = create_app(instances, verifier, clock)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    port = uv.servers[0].sockets[0].getsockname()[1]
+    yield Server(f"http://127.0.0.1:{port}", instances, clock)
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+def connect(server: Server, secret: str = SECRET, key_id: str = KEY_ID) -> Any:
+    return boto3.client(
+        "connect",
+        endpoint_url=server.url,
+        region_name=REGION,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+@pytest.fixture
+def client(server: Server) -> Any:
+    return connect(server)
+
+
+_aliases = iter(range(1_000_000))
+
+
+def new_instance(client: Any) -> str:
+    made = client.create_instance(
+        IdentityManagementType="CONNECT_MANAGED",
+        InstanceAlias=f"switchboard-test-{next(_aliases)}",
+        InboundCallsEnabled=True,
+        OutboundCallsEnabled=True,
+    )
+    instance_id: str = made["Id"]
+    assert made["Arn"].endswith(f":instance/{instance_id}")
+    return instance_id
+
+
+@dataclass
+class Center:
+    instance: str
+    queue: str
+    profile: str
+    user: str
+    brk: str
+    available: str
+
+
+def build_center(client: Any) -> Center:
+    instance = new_instance(client)
+    hours = client.list_hours_of_operations(InstanceId=instance)["HoursOfOperationSummaryList"]
+    security = client.list_security_profiles(InstanceId=instance)["SecurityProfileSummaryList"]
+    agent_profile = next(p["Id"] for p in security if p["Name"] == "Agent")
+    brk = client.create_agent_status(InstanceId=instance, Name="Break", State="ENABLED")
+    queue = client.create_queue(
+        InstanceId=instance, Name="Sales", HoursOfOperationId=hours[0]["Id"], MaxContacts=50
+    )
+    profile = client.create_routing_profile(
+        InstanceId=instance,
+        Name="Sales agents",
+        Description="Voice and chat for Sales",
+        DefaultOutboundQueueId=queue["QueueId"],
+        QueueConfigs=[
+            {
+                "QueueReference": {"QueueId": queue["QueueId"], "Channel": "VOICE"},
+                "Priority": 1,
+                "Delay": 0,
+            },
+            {
+                "QueueReference": {"QueueId": queue["QueueId"], "Channel": "CHAT"},
+                "Priority": 2,
+                "Delay": 30,
+            },
+        ],
+        MediaConcurrencies=[
+            {
+                "Channel": "VOICE",
+                "Concurrency": 1,
+                "CrossChannelBehavior": {"BehaviorType": "ROUTE_CURRENT_CHANNEL_ONLY"},
+            },
+            {
+                "Channel": "CHAT",
+                "Concurrency": 3,
+                "CrossChannelBehavior": {"BehaviorType": "ROUTE_ANY_CHANNEL"},
+            },
+        ],
+    )
+    user = client.create_user(
+        InstanceId=instance,
+        Username="jdoe",
+        IdentityInfo={"FirstName": "Jane", "LastName": "Doe"},
+        PhoneConfig={
+            "PhoneType": "SOFT_PHONE",
+            "AutoAccept": False,
+            "AfterContactWorkTimeLimit": 30,
+        },
+        SecurityProfileIds=[agent_profile],
+        RoutingProfileId=profile["RoutingProfileId"],
+    )
+    statuses = client.list_agent_statuses(InstanceId=instance)["AgentStatusSummaryList"]
+    available = next(s["Id"] for s in statuses if s["Name"] == "Available")
+    return Center(
+        instance,
+        queue["QueueId"],
+        profile["RoutingProfileId"],
+        user["UserId"],
+        brk["AgentStatusId"],
+        available,
+    )
+
+
+@pytest.fixture
+def center(client: Any) -> Center:
+    return build_center(client)
+
+
+def code_of(error: ClientError) -> str:
+    return str(error.response["Error"]["Code"])
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def test_a_created_instance_is_listed_and_described(client: Any) -> None:
+    instance = new_instance(client)
+    described = client.describe_instance(InstanceId=instance)["Instance"]
+    assert described["Id"] == instance
+    assert described["IdentityManagementType"] == "CONNECT_MANAGED"
+    assert described["InstanceStatus"] == "ACTIVE"
+    assert described["InboundCallsEnabled"] is True
+    assert described["CreatedTime"].tzinfo is not None
+    listed = [
+        summary["Id"]
+        for page in client.get_paginator("list_instances").paginate(
+            PaginationConfig={"PageSize": 1}
+        )
+        for summary in page["InstanceSummaryList"]
+    ]
+    assert instance in listed
+    assert len(listed) == len(set(listed))
+
+
+def test_an_instance_has_basic_hours_and_the_three_security_profiles(client: Any) -> None:
+    instance = new_instance(client)
+    hours = client.list_hours_of_operations(InstanceId=instance)["HoursOfOperationSummaryList"]
+    assert [h["Name"] for h in hours] == ["Basic Hours"]
+    profiles = client.list_security_profiles(InstanceId=instance)["SecurityProfileSummaryList"]
+    assert sorted(p["Name"] for p in profiles) == ["Admin", "Agent", "CallCenterManager"]
+    assert all(p["Arn"].endswith(f"/security-profile/{p['Id']}") for p in profiles)
+
+
+def test_an_unknown_instance_is_resource_not_found(client: Any) -> None:
+    with pytest.raises(client.exceptions.ResourceNotFoundException, match="no-such-instance"):
+        client.describe_instance(InstanceId="no-such-instance")
+
+
+def test_only_connect_managed_instances_can_be_created(client: Any) -> None:
+    with pytest.raises(client.exceptions.InvalidRequestException, match="CONNECT_MANAGED"):
+        client.create_instance(
+            IdentityManagementType="SAML",
+            InstanceAlias="saml-one",
+            InboundCallsEnabled=True,
+            OutboundCallsEnabled=True,
+        )
+
+
+# --------------------------------------------------------------------------- agent statuses
+
+
+def test_agent_statuses_are_created_described_updated_and_filtered_by_type(client: Any) -> None:
+    instance = new_instance(client)
+    made = client.create_agent_status(
+        InstanceId=instance,
+        Name="Training",
+        Description="Classroom",
+        State="ENABLED",
+        DisplayOrder=5,
+    )
+    assert made["AgentStatusARN"].endswith(f"/agent-state/{made['AgentStatusId']}")
+    status = client.describe_agent_status(InstanceId=instance, AgentStatusId=made["AgentStatusId"])
+    assert status["AgentStatus"]["Name"] == "Training"
+    assert status["AgentStatus"]["Type"] == "CUSTOM"
+    assert status["AgentStatus"]["State"] == "ENABLED"
+    assert status["AgentStatus"]["Description"] == "Classroom"
+
+    client.update_agent_status(
+        InstanceId=instance, AgentStatusId=made["AgentStatusId"], Name="Coaching", State="DISABLED"
+    )
+    status = client.describe_agent_status(InstanceId=instance, AgentStatusId=made["AgentStatusId"])
+    assert (status["AgentStatus"]["Name"], status["AgentStatus"]["State"]) == (
+        "Coaching",
+        "DISABLED",
+    )
+
+    def names(*types: str) -> list[str]:
+        return [
+            s["Name"]
+            for s in client.list_agent_statuses(InstanceId=instance, AgentStatusTypes=list(types))[
+                "AgentStatusSummaryList"
+            ]
+        ]
+
+    assert names("ROUTABLE") == ["Available"]
+    assert names("OFFLINE") == ["Offline"]
+    assert names("CUSTOM") == ["Coaching"]
+    assert sorted(names("ROUTABLE", "CUSTOM")) == ["Available", "Coaching"]
+    assert sorted(names()) == ["Available", "Coaching", "Offline"]
+
+
+def test_a_duplicate_status_name_is_duplicate_resource(client: Any) -> None:
+    instance = new_instance(client)
+    client.create_agent_status(InstanceId=instance, Name="Lunch", State="ENABLED")
+    with pytest.raises(client.exceptions.DuplicateResourceException, match="Lunch") as raised:
+        client.create_agent_status(InstanceId=instance, Name="Lunch", State="ENABLED")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+
+def test_list_agent_statuses_pages_with_next_token(client: Any) -> None:
+    instance = new_instance(client)
+    for n in range(5):
+        client.create_agent_status(InstanceId=instance, Name=f"Custom {n}", State="ENABLED")
+    first = client.list_agent_statuses(InstanceId=instance, MaxResults=4)
+    assert len(first["AgentStatusSummaryList"]) == 4
+    second = client.list_agent_statuses(
+        InstanceId=instance, MaxResults=4, NextToken=first["NextToken"]
+    )
+    assert "NextToken" not in second
+    names = [s["Name"] for s in first["AgentStatusSummaryList"] + second["AgentStatusSummaryList"]]
+    assert sorted(names) == sorted(["Available", "Offline"] + [f"Custom {n}" for n in range(5)])
+
+
+def test_a_bad_next_token_is_invalid_parameter(client: Any) -> None:
+    instance = new_instance(client)
+    with pytest.raises(client.exceptions.InvalidParameterException, match="nextToken"):
+        client.list_users(InstanceId=instance, NextToken="not-a-token")
+    queues = client.list_agent_statuses(InstanceId=instance, MaxResults=1)["NextToken"]
+    with pytest.raises(client.exceptions.InvalidParameterException, match="nextToken"):
+        client.list_queues(InstanceId=instance, NextToken=queues)  # a token of another list
+
+
+# --------------------------------------------------------------------------- queues, profiles
+
+
+def test_queues_and_routing_profiles_read_back_as_created(client: Any, center: Center) -> None:
+    queue = client.describe_queue(InstanceId=center.instance, QueueId=center.queue)["Queue"]
+    assert (queue["Name"], queue["MaxContacts"], queue["Status"]) == ("Sales", 50, "ENABLED")
+    listed = client.list_queues(InstanceId=center.instance, QueueTypes=["STANDARD"])
+    assert [q["Id"] for q in listed["QueueSummaryList"]] == [center.queue]
+
+    profile = client.describe_routing_profile(
+        InstanceId=center.instance, RoutingProfileId=center.profile
+    )["RoutingProfile"]
+    assert profile["Name"] == "Sales agents"
+    assert profile["Description"] == "Voice and chat for Sales"
+    assert profile["DefaultOutboundQueueId"] == center.queue
+    assert profile["AssociatedQueueIds"] == [center.queue]
+    assert profile["NumberOfAssociatedUsers"] == 1
+    media = {m["Channel"]: m for m in profile["MediaConcurrencies"]}
+    assert media["CHAT"]["Concurrency"] == 3
+    assert media["CHAT"]["CrossChannelBehavior"]["BehaviorType"] == "ROUTE_ANY_CHANNEL"
+    listed = client.list_routing_profiles(InstanceId=center.instance)
+    assert [p["Name"] for p in listed["RoutingProfileSummaryList"]] == ["Sales agents"]
+
+
+def test_a_routing_profile_on_an_unknown_queue_is_resource_not_found(
+    client: Any, center: Center
+) -> None:
+    with pytest.raises(client.exceptions.ResourceNotFoundException, match="QueueId 'nope'"):
+        client.create_routing_profile(
+            InstanceId=center.instance,
+            Name="Broken",
+            Description="points nowhere",
+            DefaultOutboundQueueId=center.queue,
+            QueueConfigs=[
+                {
+                    "QueueReference": {"QueueId": "nope", "Channel": "VOICE"},
+                    "Priority": 1,
+                    "Delay": 0,
+                }
+            ],
+            MediaConcurrencies=[{"Channel": "VOICE", "Concurrency": 1}],
+        )
+
+
+# --------------------------------------------------------------------------- users
+
+
+def test_a_user_reads_back_with_phone_config_and_profiles(client: Any, center: Center) -> None:
+    user = client.describe_user(InstanceId=center.instance, UserId=center.user)["User"]
+    assert user["Username"] == "jdoe"
+    assert user["IdentityInfo"] == {"FirstName": "Jane", "LastName": "Doe"}
+    assert user["PhoneConfig"]["AfterContactWorkTimeLimit"] == 30
+    assert user["PhoneConfig"]["AutoAccept"] is False
+    assert user["RoutingProfileId"] == center.profile
+    assert len(user["SecurityProfileIds"]) == 1
+
+    client.update_user_phone_config(
+        InstanceId=center.instance,
+        UserId=center.user,
+        PhoneConfig={"PhoneType": "SOFT_PHONE", "AutoAccept": True, "AfterContactWorkTimeLimit": 0},
+    )
+    phone = client.describe_user(InstanceId=center.instance, UserId=center.user)["User"][
+        "PhoneConfig"
+    ]
+    assert (phone["AutoAccept"], phone["AfterContactWorkTimeLimit"]) == (True, 0)
+
+
+def test_a_user_moves_to_another_routing_profile(client: Any, center: Center) -> None:
+    other = client.create_routing_profile(
+        InstanceId=center.instance,
+        Name="Chat only",
+        Description="Chat",
+        DefaultOutboundQueueId=center.queue,
+        MediaConcurrencies=[{"Channel": "CHAT", "Concurrency": 2}],
+    )["RoutingProfileId"]
+    client.update_user_routing_profile(
+        InstanceId=center.instance, UserId=center.user, RoutingProfileId=other
+    )
+    user = client.describe_user(InstanceId=center.instance, UserId=center.user)["User"]
+    assert user["RoutingProfileId"] == other
+
+
+def test_list_users_pages_through_every_user_once(client: Any, center: Center) -> None:
+    security = client.list_security_profiles(InstanceId=center.instance)
+    profile_ids = [security["SecurityProfileSummaryList"][0]["Id"]]
+    for n in range(4):
+        client.create_user(
+            InstanceId=center.instance,
+            Username=f"agent{n}",
+            IdentityInfo={"FirstName": "Agent", "LastName": str(n)},
+            PhoneConfig={"PhoneType": "SOFT_PHONE"},
+            SecurityProfileIds=profile_ids,
+            RoutingProfileId=center.profile,
+        )
+    pages = list(
+        client.get_paginator("list_users").paginate(
+            InstanceId=center.instance, PaginationConfig={"PageSize": 2}
+        )
+    )
+    assert len(pages) == 3
+    names = [u["Username"] for page in pages for u in page["UserSummaryList"]]
+    assert sorted(names) == ["agent0", "agent1", "agent2", "agent3", "jdoe"]
+
+
+def test_an_unknown_user_is_resource_not_found_naming_the_user(client: Any, center: Center) -> None:
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as raised:
+        client.describe_user(InstanceId=center.instance, UserId="ghost-user")
+    message = raised.value.response["Error"]["Message"]
+    assert "ghost-user" in message
+    assert center.instance in message
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(client.exceptions.ResourceNotFoundException, match="ghost-user"):
+        client.put_user_status(
+            InstanceId=center.instance, UserId="ghost-user", AgentStatusId=center.brk
+        )
+
+
+def test_a_duplicate_username_is_duplicate_resource(client: Any, center: Center) -> None:
+    security = client.list_security_profiles(InstanceId=center.instance)
+    with pytest.raises(client.exceptions.DuplicateResourceException, match="jdoe"):
+        client.create_user(
+            InstanceId=center.instance,
+            Username="jdoe",
+            IdentityInfo={"FirstName": "John", "LastName": "Doe"},
+            PhoneConfig={"PhoneType": "SOFT_PHONE"},
+            SecurityProfileIds=[security["SecurityProfileSummaryList"][0]["Id"]],
+            RoutingProfileId=center.profile,
+        )
+
+
+# --------------------------------------------------------------------------- status
+
+
+def test_put_user_status_to_break_and_back_shows_in_the_agent_event_stream(
+    server: Server, client: Any, center: Center
+) -> None:
+    engine = server.instances.get(center.instance)
+    assert engine is not None
+    seen: list[AgentStreamRecord] = []
+    engine.engine.on_agent_event(seen.append)
+
+    server.clock.advance(1_000)
+    client.put_user_status(InstanceId=center.instance, UserId=center.user, AgentStatusId=center.brk)
+    server.clock.advance(1_000)
+    client.put_user_status(
+        InstanceId=center.instance, UserId=center.user, AgentStatusId=center.available
+    )
+
+    changes = [r for r in seen if r.event_type is StreamEventType.STATE_CHANGE]
+    assert [r.current.status.name for r in changes if r.current] == ["Break", "Available"]
+    assert changes[1].previous is not None
+    assert changes[1].previous.status.name == "Break"
+    assert changes[1].at - changes[0].at == 1_000  # the injected clock times each command
+    assert all(r.agent_id == center.user for r in changes)
+
+
+def test_put_user_status_to_an_unknown_status_is_resource_not_found(
+    client: Any, center: Center
+) -> None:
+    with pytest.raises(client.exceptions.ResourceNotFoundException, match="AgentStatusId"):
+        client.put_user_status(
+            InstanceId=center.instance, UserId=center.user, AgentStatusId="no-status"
+        )
+
+
+def test_dismissing_a_contact_the_user_does_not_hold_is_resource_not_found(
+    client: Any, center: Center
+) -> None:
+    with pytest.raises(client.exceptions.ResourceNotFoundException, match="ContactId"):
+        client.dismiss_user_contact(
+            InstanceId=center.instance, UserId=center.user, ContactId="no-such-contact"
+        )
+
+
+# --------------------------------------------------------------------------- authentication
+
+
+def test_a_wrong_secret_is_refused_with_invalid_signature(server: Server) -> None:
+    wrong = connect(server, secret="not-the-secret-0000000000000000000000000")
+    with pytest.raises(ClientError) as raised:
+        wrong.list_instances()
+    assert code_of(raised.value) == "InvalidSignatureException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "signature" in raised.value.response["Error"]["Message"].lower()
+
+
+def test_an_unknown_access_key_is_refused_as_unrecognized(server: Server) -> None:
+    stranger = connect(server, key_id="SBAKNOBODYNOBODYNOBO")
+    with pytest.raises(ClientError) as raised:
+        stranger.list_instances()
+    assert code_of(raised.value) == "UnrecognizedClientException"
+
+
+# --------------------------------------------------------------------------- malformed input
+
+
+def signed(server: Server, method: str, path: str, body: bytes) -> httpx.Response:
+    url = f"{server.url}{path}"
+    request = AWSRequest(
+        method=method, url=url, data=body, headers={"Content-Type": "application/json"}
+    )
+    SigV4Auth(Credentials(KEY_ID, SECRET), "connect", REGION).add_auth(request)
+    return httpx.request(method, url, headers=dict(request.headers.items()), content=body)
+
+
+def assert_refused(response: httpx.Response, code: str, *words: str) -> None:
+    assert response.status_code == 400
+    assert response.headers["x-amzn-ErrorType"] == code
+    message = orjson.loads(response.content)["message"]
+    for word in words:
+        assert word in message
+    assert "Traceback" not in response.text
+
+
+def test_broken_json_is_invalid_request_without_a_traceback(server: Server, center: Center) -> None:
+    response = signed(server, "PUT", f"/agent-status/{center.instance}", b'{"Name": "Br')
+    assert_refused(response, "InvalidRequestException", "not valid JSON")
+
+
+def test_a_body_that_is_not_an_object_is_invalid_request(server: Server, center: Center) -> None:
+    response = signed(server, "PUT", f"/queues/{center.instance}", b'["Sales"]')
+    assert_refused(response, "InvalidRequestException", "JSON object")
+
+
+def test_a_missing_required_field_is_named(server: Server, center: Center) -> None:
+    response = signed(
+        server, "PUT", f"/agent-status/{center.instance}", orjson.dumps({"State": "ENABLED"})
+    )
+    assert_refused(response, "InvalidParameterException", "Name", "required")
+
+
+def test_a_field_of_the_wrong_type_is_named(server: Server, center: Center) -> None:
+    response = signed(
+        server,
+        "PUT",
+        f"/users/{center.instance}/{center.user}/status",
+        orjson.dumps({"AgentStatusId": 42}),
+    )
+    assert_refused(response, "InvalidParameterException", "AgentStatusId", "string")
+
+
+def test_a_nested_field_out_of_range_is_named_with_its_path(server: Server, center: Center) -> None:
+    body = {
+        "Name": "Too many",
+        "Description": "x",
+        "DefaultOutboundQueueId": center.queue,
+        "MediaConcurrencies": [
+            {"Channel": "VOICE", "Concurrency": 1},
+            {"Channel": "CHAT", "Concurrency": 11},
+        ],
+    }
+    response = signed(server, "PUT", f"/routing-profiles/{center.instance}", orjson.dumps(body))
+    assert_refused(response, "InvalidParameterException", "MediaConcurrencies[1].Concurrency")
+
+
+def test_an_unknown_path_is_a_json_error_not_a_page(server: Server) -> None:
+    response = signed(server, "GET", "/no-such-operation", b"")
+    assert response.status_code == 404
+    assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+    assert orjson.loads(response.content)["message"]
+
+
+def test_a_user_without_names_is_invalid_parameter_naming_the_field(
+    client: Any, center: Center
+) -> None:
+    security = client.list_security_profiles(InstanceId=center.instance)
+    with pytest.raises(
+        client.exceptions.InvalidParameterException, match=r"IdentityInfo\.LastName is required"
+    ):
+        client.create_user(
+            InstanceId=center.instance,
+            Username="nameless",
+            IdentityInfo={"FirstName": "No"},
+            PhoneConfig={"PhoneType": "SOFT_PHONE"},
+            SecurityProfileIds=[security["SecurityProfileSummaryList"][0]["Id"]],
+            RoutingProfileId=center.profile,
+        )
