@@ -26,6 +26,8 @@ from botocore.exceptions import ClientError
 from switchboard.api.connect import create_app
 from switchboard.api.registry import InstanceRegistry
 from switchboard.api.sigv4 import SigV4Verifier
+from switchboard.domain import commands as cmd
+from switchboard.domain.model import AgentId, Channel, ContactId, ContactState, QueueId
 from switchboard.engine.clock import ManualClock, SystemClock
 from switchboard.engine.engine import AgentStreamRecord, StreamEventType
 
@@ -571,3 +573,34 @@ def test_a_user_without_names_is_invalid_parameter_naming_the_field(
             SecurityProfileIds=[security["SecurityProfileSummaryList"][0]["Id"]],
             RoutingProfileId=center.profile,
         )
+
+
+def test_dismiss_user_contact_clears_a_missed_contact_so_the_agent_is_routable_again(
+    server: Server, client: Any, center: Center
+) -> None:
+    instance = server.instances.get(center.instance)
+    assert instance is not None
+    engine = instance.engine
+    agent = AgentId(center.user)
+    # The customer side has no API yet: the call arrives and is missed on the engine itself.
+    engine.execute(cmd.Login(agent_id=agent), at=server.clock.now())
+    client.put_user_status(
+        InstanceId=center.instance, UserId=center.user, AgentStatusId=center.available
+    )
+    contact = ContactId("missed-call-1")
+    engine.execute(
+        cmd.StartInboundContact(
+            contact_id=contact, channel=Channel.VOICE, queue_id=QueueId(center.queue)
+        ),
+        at=server.clock.now(),
+    )
+    server.clock.advance(engine.state.settings.offer_timeout_ms + 1_000)
+    engine.fire_due(server.clock.now())
+    assert engine.state.agents[agent].slots[contact].state is ContactState.MISSED
+
+    client.dismiss_user_contact(InstanceId=center.instance, UserId=center.user, ContactId=contact)
+
+    # Cleared, the agent is routable again: the call, still queued, is offered to them anew.
+    slot = engine.state.agents[agent].slots[contact]
+    assert slot.state is not ContactState.MISSED
+    assert slot.state in {ContactState.INCOMING, ContactState.CONNECTING}

@@ -85,18 +85,22 @@ def _seconds(at: Millis) -> float:
 # --------------------------------------------------------------------------- dependencies
 
 
-def _registry(request: Request) -> InstanceRegistry:
+async def _registry(request: Request) -> InstanceRegistry:
     registry: InstanceRegistry = request.app.state.instances
     return registry
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
 Registry = Annotated[InstanceRegistry, Depends(_registry)]
 ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread (measured:
+# 8 thread hops a request), and the engine must only be touched from the event loop.
 
 
 async def _authenticate(request: Request) -> str:
@@ -119,8 +123,9 @@ async def _body(request: Request) -> Body:
     return parse_body(await request.body())
 
 
-def _instance(request: Request, InstanceId: str) -> Instance:  # noqa: N803 -- Connect's name
-    instance = _registry(request).get(InstanceId)
+async def _instance(request: Request, InstanceId: str) -> Instance:  # noqa: N803 -- Connect's name
+    registry: InstanceRegistry = request.app.state.instances
+    instance = registry.get(InstanceId)
     if instance is None:
         raise NotFoundError(f"InstanceId {InstanceId!r} does not exist")
     return instance
