@@ -604,3 +604,326 @@ def test_dismiss_user_contact_clears_a_missed_contact_so_the_agent_is_routable_a
     slot = engine.state.agents[agent].slots[contact]
     assert slot.state is not ContactState.MISSED
     assert slot.state in {ContactState.INCOMING, ContactState.CONNECTING}
+
+
+# --------------------------------------------------------------------------- real-time metrics
+
+
+class Floor:
+    """A center's engine driven directly where the API has no operation yet (the customer side,
+    the agent's CCP), while everything read back goes through boto3."""
+
+    def __init__(self, server: Server, client: Any, center: Center) -> None:
+        instance = server.instances.get(center.instance)
+        assert instance is not None
+        self.engine = instance.engine
+        self.server = server
+        self.client = client
+        self.center = center
+        self.security = next(
+            p["Id"]
+            for p in client.list_security_profiles(InstanceId=center.instance)[
+                "SecurityProfileSummaryList"
+            ]
+            if p["Name"] == "Agent"
+        )
+
+    def user(self, username: str, profile: str | None = None) -> str:
+        made = self.client.create_user(
+            InstanceId=self.center.instance,
+            Username=username,
+            IdentityInfo={"FirstName": username.title(), "LastName": "Test"},
+            PhoneConfig={"PhoneType": "SOFT_PHONE", "AfterContactWorkTimeLimit": 30},
+            SecurityProfileIds=[self.security],
+            RoutingProfileId=profile or self.center.profile,
+        )
+        user_id: str = made["UserId"]
+        self.run(cmd.Login(agent_id=AgentId(user_id)))
+        return user_id
+
+    def run(self, command: cmd.Command) -> None:
+        self.engine.execute(command, at=self.server.clock.now())
+
+    def status(self, user: str, status: str) -> None:
+        self.client.put_user_status(
+            InstanceId=self.center.instance, UserId=user, AgentStatusId=status
+        )
+
+    def call(self, contact: str, channel: Channel = Channel.VOICE) -> ContactId:
+        contact_id = ContactId(contact)
+        self.run(
+            cmd.StartInboundContact(
+                contact_id=contact_id, channel=channel, queue_id=QueueId(self.center.queue)
+            )
+        )
+        return contact_id
+
+    def answered_by(self, user: str, contact: str) -> ContactId:
+        contact_id = self.call(contact)
+        assert contact_id in self.engine.state.agents[AgentId(user)].slots
+        self.run(cmd.AcceptContact(agent_id=AgentId(user), contact_id=contact_id))
+        state = self.engine.state.agents[AgentId(user)].slots[contact_id].state
+        assert state is ContactState.CONNECTED
+        return contact_id
+
+    def advance(self, ms: int) -> None:
+        self.server.clock.advance(ms)
+        self.engine.fire_due(self.server.clock.now())
+
+
+def test_current_user_data_shows_break_a_pending_next_status_and_free_slots_per_channel(
+    server: Server, client: Any, center: Center
+) -> None:
+    floor = Floor(server, client, center)
+    jdoe = center.user
+    floor.run(cmd.Login(agent_id=AgentId(jdoe)))
+    on_call, idle = floor.user("asmith"), floor.user("bking")
+    floor.status(on_call, center.available)
+    call = floor.answered_by(on_call, "call-1")
+    answered_at = server.clock.now()
+    server.clock.advance(5_000)
+    floor.status(on_call, center.brk)  # on a call: Break waits as the next status
+    floor.status(jdoe, center.brk)
+    break_at = server.clock.now()
+    floor.status(idle, center.available)
+
+    data = client.get_current_user_data(
+        InstanceId=center.instance, Filters={"Queues": [center.queue]}
+    )
+
+    assert data["ApproximateTotalCount"] == 3
+    users = {d["User"]["Id"]: d for d in data["UserDataList"]}
+    assert set(users) == {jdoe, on_call, idle}
+    resting = users[jdoe]
+    assert resting["User"]["Arn"].endswith(f"/agent/{jdoe}")
+    assert resting["RoutingProfile"]["Id"] == center.profile
+    assert resting["Status"]["StatusName"] == "Break"
+    assert resting["Status"]["StatusArn"].endswith(f"/agent-state/{center.brk}")
+    assert resting["Status"]["StatusStartTimestamp"].timestamp() == break_at / 1000
+    assert "NextStatus" not in resting
+    assert resting["MaxSlotsByChannel"] == {"VOICE": 1, "CHAT": 3}
+    assert resting["AvailableSlotsByChannel"] == {"VOICE": 0, "CHAT": 0}  # a custom status
+    assert resting["ActiveSlotsByChannel"] == {"VOICE": 0, "CHAT": 0}
+    assert resting["Contacts"] == []
+
+    busy = users[on_call]
+    assert busy["Status"]["StatusName"] == "Available"
+    assert busy["NextStatus"] == "Break"
+    # One voice call and voice routes its own channel only: nothing is free on either channel.
+    assert busy["AvailableSlotsByChannel"] == {"VOICE": 0, "CHAT": 0}
+    assert busy["ActiveSlotsByChannel"] == {"VOICE": 1, "CHAT": 0}
+    [contact] = busy["Contacts"]
+    assert contact["ContactId"] == call
+    assert contact["Channel"] == "VOICE"
+    assert contact["InitiationMethod"] == "INBOUND"
+    assert contact["AgentContactState"] == "CONNECTED"
+    assert contact["StateStartTimestamp"].timestamp() == answered_at / 1000
+    assert contact["ConnectedToAgentTimestamp"].timestamp() == answered_at / 1000
+    assert contact["Queue"]["Id"] == center.queue
+    assert contact["Queue"]["Arn"].endswith(f"/queue/{center.queue}")
+
+    assert users[idle]["AvailableSlotsByChannel"] == {"VOICE": 1, "CHAT": 3}
+    assert "NextStatus" not in users[idle]
+
+    only = client.get_current_user_data(
+        InstanceId=center.instance,
+        Filters={"Agents": [on_call], "ContactFilter": {"ContactStates": ["CONNECTED"]}},
+    )["UserDataList"]
+    assert [d["User"]["Id"] for d in only] == [on_call]
+    none = client.get_current_user_data(
+        InstanceId=center.instance,
+        Filters={
+            "RoutingProfiles": [center.profile],
+            "ContactFilter": {"ContactStates": ["ENDED"]},
+        },
+    )["UserDataList"]
+    assert none == []
+
+
+def test_current_user_data_pages_and_names_a_bad_filter(
+    server: Server, client: Any, center: Center
+) -> None:
+    floor = Floor(server, client, center)
+    floor.run(cmd.Login(agent_id=AgentId(center.user)))
+    floor.user("second")
+    first = client.get_current_user_data(
+        InstanceId=center.instance, Filters={"Queues": [center.queue]}, MaxResults=1
+    )
+    second = client.get_current_user_data(
+        InstanceId=center.instance,
+        Filters={"Queues": [center.queue]},
+        MaxResults=1,
+        NextToken=first["NextToken"],
+    )
+    assert "NextToken" not in second
+    assert len({d["User"]["Id"] for d in first["UserDataList"] + second["UserDataList"]}) == 2
+
+    with pytest.raises(ClientError) as unknown:
+        client.get_current_user_data(
+            InstanceId=center.instance, Filters={"Queues": [center.queue, "no-such-queue"]}
+        )
+    assert code_of(unknown.value) == "ResourceNotFoundException"
+    assert "Filters.Queues[1]" in str(unknown.value)
+    with pytest.raises(ClientError) as two:
+        client.get_current_user_data(
+            InstanceId=center.instance,
+            Filters={"Queues": [center.queue], "Agents": [center.user]},
+        )
+    assert code_of(two.value) == "InvalidParameterException"
+    assert "Queues, Agents" in str(two.value)
+
+
+def test_current_metric_data_by_queue_and_channel_and_ungrouped(
+    server: Server, client: Any, center: Center
+) -> None:
+    floor = Floor(server, client, center)
+    chat_only = client.create_routing_profile(
+        InstanceId=center.instance,
+        Name="Chat agents",
+        Description="Chat for Sales",
+        DefaultOutboundQueueId=center.queue,
+        QueueConfigs=[
+            {
+                "QueueReference": {"QueueId": center.queue, "Channel": "CHAT"},
+                "Priority": 1,
+                "Delay": 0,
+            }
+        ],
+        MediaConcurrencies=[{"Channel": "CHAT", "Concurrency": 3}],
+    )["RoutingProfileId"]
+    jdoe = center.user
+    floor.run(cmd.Login(agent_id=AgentId(jdoe)))
+    in_acw, on_call, missing = floor.user("carol"), floor.user("asmith"), floor.user("dave")
+    chatter = floor.user("erin", chat_only)
+    floor.status(in_acw, center.available)
+    done = floor.answered_by(in_acw, "call-0")
+    floor.run(cmd.EndContact(agent_id=AgentId(in_acw), contact_id=done))  # ACW, 30 s
+    floor.status(on_call, center.available)
+    floor.answered_by(on_call, "call-1")
+    floor.status(missing, center.available)
+    floor.call("call-2")  # offered to dave, who lets it ring out
+    floor.advance(floor.engine.state.settings.offer_timeout_ms + 1_000)
+    assert floor.engine.state.agents[AgentId(missing)].slots[ContactId("call-2")].state is (
+        ContactState.MISSED
+    )
+    floor.call("call-3")  # nobody can take a call: two wait
+    floor.status(jdoe, center.brk)
+    floor.status(chatter, center.available)
+    oldest_ms = 21_000
+
+    names = [
+        "AGENTS_ONLINE",
+        "AGENTS_AVAILABLE",
+        "AGENTS_STAFFED",
+        "AGENTS_ON_CONTACT",
+        "AGENTS_ON_CALL",
+        "AGENTS_NON_PRODUCTIVE",
+        "AGENTS_AFTER_CONTACT_WORK",
+        "AGENTS_ERROR",
+        "CONTACTS_IN_QUEUE",
+        "SLOTS_ACTIVE",
+        "SLOTS_AVAILABLE",
+    ]
+    metrics = [{"Name": n, "Unit": "COUNT"} for n in names]
+    metrics.append({"Name": "OLDEST_CONTACT_AGE", "Unit": "SECONDS"})
+
+    def values(result: dict[str, Any]) -> dict[str, float]:
+        return {c["Metric"]["Name"]: c["Value"] for c in result["Collections"]}
+
+    grouped = client.get_current_metric_data(
+        InstanceId=center.instance,
+        Filters={"Queues": [center.queue], "Channels": ["VOICE", "CHAT"]},
+        Groupings=["QUEUE", "CHANNEL"],
+        CurrentMetrics=metrics,
+    )
+    assert grouped["DataSnapshotTime"].timestamp() == server.clock.now() / 1000
+    rows = {r["Dimensions"]["Channel"]: r for r in grouped["MetricResults"]}
+    assert set(rows) == {"VOICE", "CHAT"}
+    assert rows["VOICE"]["Dimensions"]["Queue"]["Id"] == center.queue
+    assert values(rows["VOICE"]) == {
+        "AGENTS_ONLINE": 4,  # erin's profile has no voice
+        "AGENTS_AVAILABLE": 0,
+        "AGENTS_STAFFED": 3,
+        "AGENTS_ON_CONTACT": 2,  # on a call, and in ACW
+        "AGENTS_ON_CALL": 2,
+        "AGENTS_NON_PRODUCTIVE": 1,
+        "AGENTS_AFTER_CONTACT_WORK": 1,
+        "AGENTS_ERROR": 1,
+        "CONTACTS_IN_QUEUE": 2,
+        "SLOTS_ACTIVE": 2,
+        "SLOTS_AVAILABLE": 0,
+        "OLDEST_CONTACT_AGE": oldest_ms // 1000,  # seconds when grouped
+    }
+    assert values(rows["CHAT"]) == {
+        "AGENTS_ONLINE": 5,
+        "AGENTS_AVAILABLE": 1,
+        "AGENTS_STAFFED": 4,
+        "AGENTS_ON_CONTACT": 2,
+        "AGENTS_ON_CALL": 2,
+        "AGENTS_NON_PRODUCTIVE": 1,
+        "AGENTS_AFTER_CONTACT_WORK": 0,
+        "AGENTS_ERROR": 1,
+        "CONTACTS_IN_QUEUE": 0,
+        "SLOTS_ACTIVE": 0,
+        "SLOTS_AVAILABLE": 3,
+        "OLDEST_CONTACT_AGE": 0,
+    }
+
+    [summary] = client.get_current_metric_data(
+        InstanceId=center.instance, Filters={"Queues": [center.queue]}, CurrentMetrics=metrics
+    )["MetricResults"]
+    totals = values(summary)
+    assert totals["AGENTS_ONLINE"] == 5  # each agent once, whatever its channels
+    assert totals["CONTACTS_IN_QUEUE"] == 2
+    assert totals["SLOTS_ACTIVE"] == 2
+    assert totals["SLOTS_AVAILABLE"] == 3
+    assert totals["OLDEST_CONTACT_AGE"] == oldest_ms  # milliseconds when ungrouped (Connect's)
+
+    [voice] = client.get_current_metric_data(
+        InstanceId=center.instance,
+        Filters={"Queues": [center.queue], "Channels": ["VOICE"]},
+        Groupings=["CHANNEL"],
+        CurrentMetrics=[{"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"}],
+    )["MetricResults"]
+    assert voice["Dimensions"] == {"Channel": "VOICE"}
+    assert values(voice) == {"CONTACTS_IN_QUEUE": 2}
+
+
+def test_current_metric_data_refuses_what_it_cannot_answer_naming_the_field(
+    client: Any, center: Center
+) -> None:
+    count = [{"Name": "AGENTS_ONLINE", "Unit": "COUNT"}]
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        (
+            {"Filters": {"Queues": ["nope"]}, "CurrentMetrics": count},
+            "ResourceNotFoundException",
+            "Filters.Queues[0]",
+        ),
+        (
+            {"Filters": {"Channels": ["VOICE"]}, "CurrentMetrics": count},
+            "InvalidParameterException",
+            "Filters.Queues",
+        ),
+        (
+            {
+                "Filters": {"Queues": [center.queue]},
+                "Groupings": ["ROUTING_PROFILE"],
+                "CurrentMetrics": count,
+            },
+            "InvalidParameterException",
+            "Groupings[0]",
+        ),
+        (
+            {
+                "Filters": {"Queues": [center.queue]},
+                "CurrentMetrics": [{"Name": "AGENTS_ONLINE", "Unit": "SECONDS"}],
+            },
+            "InvalidParameterException",
+            "CurrentMetrics[0].Unit",
+        ),
+    ]
+    for request, code, field in cases:
+        with pytest.raises(ClientError) as refused:
+            client.get_current_metric_data(InstanceId=center.instance, **request)
+        assert code_of(refused.value) == code, request
+        assert field in str(refused.value), request

@@ -33,12 +33,14 @@ from switchboard.api.wire import (
 from switchboard.domain import commands as cmd
 from switchboard.domain.errors import DomainError
 from switchboard.domain.model import (
+    CHANNELS,
     Agent,
     AgentId,
     AgentStatusDef,
     AvailabilityTimer,
     Channel,
     ContactId,
+    ContactState,
     CrossChannelBehavior,
     Millis,
     ProfileQueue,
@@ -46,10 +48,12 @@ from switchboard.domain.model import (
     QueueId,
     RoutingProfile,
     RoutingProfileId,
+    Slot,
     StatusId,
     StatusType,
 )
 from switchboard.engine.clock import Clock, to_datetime
+from switchboard.engine.metrics import ScopeMetrics, free_slots, is_active_slot
 
 __all__ = ["create_app"]
 
@@ -355,6 +359,7 @@ def _router() -> APIRouter:
     _queue_routes(router)
     _profile_routes(router)
     _user_routes(router)
+    _metrics_routes(router)
     return router
 
 
@@ -877,3 +882,289 @@ def _user_routes(router: APIRouter) -> None:
             clock,
         )
         return _empty()
+
+
+# --------------------------------------------------------------------------- real-time metrics
+# GetCurrentMetricData reads each instance's RealTimeProjection (engine.metrics), which holds
+# Amazon's definitions; this layer only picks the lines (queue x channel) a filter or group
+# names and renders the figures. GetCurrentUserData renders one agent's slots with the same
+# engine functions (free_slots, is_active_slot).
+
+_USER_FILTERS = ("Queues", "RoutingProfiles", "Agents", "UserHierarchyGroups")
+_GROUPINGS = ("QUEUE", "CHANNEL")
+_COUNTS: dict[str, Callable[[ScopeMetrics], int]] = {
+    "AGENTS_ONLINE": lambda m: m.agents.online,
+    "AGENTS_AVAILABLE": lambda m: m.agents.available,
+    "AGENTS_ON_CALL": lambda m: m.agents.on_contact,
+    "AGENTS_ON_CONTACT": lambda m: m.agents.on_contact,
+    "AGENTS_STAFFED": lambda m: m.agents.staffed,
+    "AGENTS_AFTER_CONTACT_WORK": lambda m: m.agents.after_contact_work,
+    "AGENTS_NON_PRODUCTIVE": lambda m: m.agents.non_productive,
+    "AGENTS_ERROR": lambda m: m.agents.error,
+    "CONTACTS_IN_QUEUE": lambda m: m.contacts_in_queue,
+    "SLOTS_ACTIVE": lambda m: m.agents.slots_active,
+    "SLOTS_AVAILABLE": lambda m: m.agents.slots_available,
+}
+_OLDEST = "OLDEST_CONTACT_AGE"
+
+
+def _ref_id(value: str) -> str:
+    """A resource id from an id or an ARN (the filters take either)."""
+    return value.rpartition("/")[2] if value.startswith("arn:") else value
+
+
+def _api_state(slot: Slot) -> tuple[str, Millis]:
+    """A slot's state and its start as GetCurrentUserData reports them.
+
+    The API's ContactState has no PAUSED (reference §8): a paused task is connected and not being
+    worked, so it reads as CONNECTED_ONHOLD; on hold, the start stays the time it was connected.
+    """
+    state = slot.state
+    if state in (ContactState.CONNECTED_ONHOLD, ContactState.PAUSED):
+        start = slot.connected_at if slot.connected_at is not None else slot.state_start
+        return ContactState.CONNECTED_ONHOLD.value, start
+    return state.value, slot.state_start
+
+
+def _user_data(instance: Instance, agent: Agent) -> dict[str, Any]:
+    state = instance.engine.state
+    arns = instance.arns
+    status = state.statuses[agent.status_id]
+    profile = state.profiles[agent.profile_id]
+    channels = [c for c in CHANNELS if profile.concurrency.get(c, 0) > 0]
+    free = free_slots(agent, profile, status.type)
+    active = dict.fromkeys(channels, 0)
+    contacts = []
+    for slot in agent.slots.values():
+        if is_active_slot(slot):
+            active[slot.channel] = active.get(slot.channel, 0) + 1
+        contact = slot.contact
+        api_state, start = _api_state(slot)
+        reference: dict[str, Any] = {
+            "ContactId": contact.id,
+            "Channel": contact.channel.value,
+            "InitiationMethod": contact.method.value,
+            "AgentContactState": api_state,
+            "StateStartTimestamp": _seconds(start),
+        }
+        if slot.connected_at is not None:
+            reference["ConnectedToAgentTimestamp"] = _seconds(slot.connected_at)
+        if contact.queue_id is not None:
+            reference["Queue"] = {"Id": contact.queue_id, "Arn": arns.queue(contact.queue_id)}
+        contacts.append(reference)
+    data: dict[str, Any] = {
+        "User": {"Id": agent.id, "Arn": arns.agent(agent.id)},
+        "RoutingProfile": {"Id": profile.id, "Arn": arns.routing_profile(profile.id)},
+        "Status": {
+            "StatusStartTimestamp": _seconds(agent.status_start),
+            "StatusArn": arns.status(status.id),
+            "StatusName": status.name,
+        },
+        "AvailableSlotsByChannel": {c.value: free.get(c, 0) for c in channels},
+        "MaxSlotsByChannel": {c.value: profile.concurrency[c] for c in channels},
+        "ActiveSlotsByChannel": {c.value: n for c, n in active.items()},
+        "Contacts": contacts,
+    }
+    if agent.next_status_id is not None:
+        data["NextStatus"] = state.statuses[agent.next_status_id].name
+    return data
+
+
+def _one_user_filter(instance: Instance, filters: Body, name: str) -> Callable[[Agent], bool]:
+    state = instance.engine.state
+    values = [_ref_id(v) for v in filters.strs(name)]
+    if not 1 <= len(values) <= (1 if name == "UserHierarchyGroups" else 100):
+        raise InvalidParameterError(f"Filters.{name} must list from 1 to 100 ids")
+    if name == "Queues":
+        queues = {_queue(instance, v, f"Filters.Queues[{i}]").id for i, v in enumerate(values)}
+        return lambda agent: any(
+            line.queue_id in queues for line in state.profiles[agent.profile_id].queues
+        )
+    if name == "RoutingProfiles":
+        profiles = {
+            _profile(instance, v, f"Filters.RoutingProfiles[{i}]").id for i, v in enumerate(values)
+        }
+        return lambda agent: agent.profile_id in profiles
+    if name == "Agents":
+        for index, value in enumerate(values):
+            if AgentId(value) not in state.agents:
+                raise NotFoundError(
+                    f"Filters.Agents[{index}] {value!r} does not exist in instance {instance.id}"
+                )
+        agents = set(values)
+        return lambda agent: agent.id in agents
+    # UserHierarchyGroups: no hierarchy groups exist yet, so none can be named
+    raise NotFoundError(
+        f"Filters.UserHierarchyGroups[0] {values[0]!r} does not exist in instance {instance.id}"
+    )
+
+
+def _user_filter(instance: Instance, filters: Body) -> Callable[[Agent], bool]:
+    """Which users GetCurrentUserData returns: one of queues, profiles, agents, hierarchy groups
+    (at most one, as Connect allows), narrowed by the states of their contacts."""
+    given = [name for name in _USER_FILTERS if filters.data.get(name) is not None]
+    if len(given) > 1:
+        raise InvalidParameterError(
+            f"Filters takes at most one of {', '.join(_USER_FILTERS)}; got {', '.join(given)}"
+        )
+    keep = _one_user_filter(instance, filters, given[0]) if given else (lambda _: True)
+    contact_filter = filters.opt_struct("ContactFilter")
+    if contact_filter is None:
+        return keep
+    wanted: set[str] = set()
+    for index, value in enumerate(contact_filter.strs("ContactStates")):
+        if value == ContactState.PAUSED.value or value not in ContactState.__members__:
+            raise InvalidParameterError(
+                f"Filters.ContactFilter.ContactStates[{index}] {value!r} is not a contact state"
+            )
+        wanted.add(value)
+    by_queue = keep
+    return lambda agent: (
+        by_queue(agent) and any(_api_state(slot)[0] in wanted for slot in agent.slots.values())
+    )
+
+
+def _metric_channels(body: Body) -> tuple[Channel, ...]:
+    values = body.strs("Channels")
+    out = []
+    for index, value in enumerate(values):
+        try:
+            out.append(Channel(value))
+        except ValueError:
+            raise InvalidParameterError(
+                f"Filters.Channels[{index}] {value!r} is not supported; use one of {_CHANNELS}"
+            ) from None
+    return tuple(dict.fromkeys(out)) or CHANNELS
+
+
+def _current_metrics(body: Body) -> list[tuple[str, str]]:
+    """The requested (Name, Unit) pairs: counts in COUNT, the oldest contact's age in SECONDS."""
+    out = []
+    for index, item in enumerate(body.structs("CurrentMetrics", required=True)):
+        name = item.need_str("Name")
+        expected = "SECONDS" if name == _OLDEST else "COUNT"
+        if name != _OLDEST and name not in _COUNTS:
+            raise InvalidParameterError(
+                f"CurrentMetrics[{index}].Name {name!r} is not supported; use one of "
+                f"{', '.join([*_COUNTS, _OLDEST])}"
+            )
+        unit = item.opt_str("Unit") or expected
+        if unit != expected:
+            raise InvalidParameterError(
+                f"CurrentMetrics[{index}].Unit {unit!r} is not valid for {name}; use {expected}"
+            )
+        out.append((name, unit))
+    if not out:
+        raise InvalidParameterError("CurrentMetrics must name at least one metric")
+    return out
+
+
+def _metric_value(metrics: ScopeMetrics, name: str, *, grouped: bool) -> float:
+    if name != _OLDEST:
+        return float(_COUNTS[name](metrics))
+    age = metrics.oldest_contact_age_ms or 0
+    # Connect's quirk (reference §5.1, §8): SECONDS, but milliseconds when nothing is grouped.
+    return float(age if not grouped else age // 1000)
+
+
+def _metrics_routes(router: APIRouter) -> None:
+    @router.post("/metrics/userdata/{InstanceId}")
+    async def get_current_user_data(instance: InstanceDep, body: JsonBody) -> Response:
+        keep = _user_filter(instance, body.need_struct("Filters"))
+        # Like the real-time report's agent table: users logged in to the CCP, in creation order.
+        users = [a for a in instance.engine.state.agents.values() if a.logged_in and keep(a)]
+        limit = body.opt_int("MaxResults", minimum=1, maximum=100)
+        chunk, token = page(
+            users,
+            kind="userdata",
+            next_token=body.opt_str("NextToken"),
+            max_results=None if limit is None else str(limit),
+            limit=100,
+        )
+        out: dict[str, Any] = {
+            "UserDataList": [_user_data(instance, agent) for agent in chunk],
+            "ApproximateTotalCount": len(users),
+        }
+        if token is not None:
+            out["NextToken"] = token
+        return _json(out)
+
+    @router.post("/metrics/current/{InstanceId}")
+    async def get_current_metric_data(
+        instance: InstanceDep, clock: ClockDep, body: JsonBody
+    ) -> Response:
+        filters = body.need_struct("Filters")
+        if filters.data.get("RoutingProfiles") is not None:
+            raise InvalidParameterError("Filters.RoutingProfiles is not supported yet; use Queues")
+        queue_ids = filters.strs("Queues", required=True)
+        if not 1 <= len(queue_ids) <= 100:
+            raise InvalidParameterError("Filters.Queues must list from 1 to 100 queues")
+        queues = [
+            _queue(instance, _ref_id(v), f"Filters.Queues[{i}]") for i, v in enumerate(queue_ids)
+        ]
+        queues = list({q.id: q for q in queues}.values())
+        channels = _metric_channels(filters)
+        groupings = body.strs("Groupings")
+        for index, grouping in enumerate(groupings):
+            if grouping not in _GROUPINGS:
+                raise InvalidParameterError(
+                    f"Groupings[{index}] {grouping!r} is not supported; use QUEUE or CHANNEL"
+                )
+        if len(set(groupings)) != len(groupings):
+            raise InvalidParameterError("Groupings names a grouping twice")
+        wanted = _current_metrics(body)
+        by_queue, by_channel = "QUEUE" in groupings, "CHANNEL" in groupings
+        now = clock.now()
+
+        def lines(qs: Iterable[Queue], cs: Iterable[Channel]) -> list[tuple[QueueId, Channel]]:
+            return [(q.id, c) for q in qs for c in cs if c in q.channels]
+
+        groups: list[tuple[dict[str, Any], list[tuple[QueueId, Channel]]]] = []
+        if by_queue and by_channel:
+            for queue in queues:
+                for channel in channels:
+                    if channel in queue.channels:
+                        groups.append(({"queue": queue, "channel": channel}, [(queue.id, channel)]))
+        elif by_queue:
+            groups = [({"queue": q}, lines([q], channels)) for q in queues]
+        elif by_channel:
+            groups = [({"channel": c}, lines(queues, [c])) for c in channels]
+        else:
+            groups = [({}, lines(queues, channels))]
+
+        def render(group: tuple[dict[str, Any], list[tuple[QueueId, Channel]]]) -> dict[str, Any]:
+            keys, scope = group
+            metrics = instance.metrics.scope(now, scope)
+            dimensions: dict[str, Any] = {}
+            if "queue" in keys:
+                queue: Queue = keys["queue"]
+                dimensions["Queue"] = {"Id": queue.id, "Arn": instance.arns.queue(queue.id)}
+            if "channel" in keys:
+                dimensions["Channel"] = keys["channel"].value
+            return {
+                "Dimensions": dimensions,
+                "Collections": [
+                    {
+                        "Metric": {"Name": name, "Unit": unit},
+                        "Value": _metric_value(metrics, name, grouped=bool(groupings)),
+                    }
+                    for name, unit in wanted
+                ],
+            }
+
+        limit = body.opt_int("MaxResults", minimum=1, maximum=100)
+        chunk, token = page(
+            groups,
+            kind="current-metrics",
+            next_token=body.opt_str("NextToken"),
+            max_results=None if limit is None else str(limit),
+            limit=100,
+        )
+        out: dict[str, Any] = {
+            "MetricResults": [render(group) for group in chunk],
+            "DataSnapshotTime": _seconds(now),
+            "ApproximateTotalCount": len(groups),
+        }
+        if token is not None:
+            out["NextToken"] = token
+        return _json(out)

@@ -18,6 +18,7 @@ from switchboard.domain.model import AgentId, InstanceSettings, Millis, StatusId
 from switchboard.engine.clock import Clock
 from switchboard.engine.engine import Engine
 from switchboard.engine.ids import IdSource
+from switchboard.engine.metrics import RealTimeProjection
 from switchboard.formats.arns import Arns
 
 __all__ = ["BASIC_HOURS", "SECURITY_PROFILES", "Instance", "InstanceRegistry", "Named"]
@@ -58,6 +59,8 @@ class Instance:
     arns: Arns
     hours: dict[str, Named]
     security_profiles: dict[str, Named]
+    metrics: RealTimeProjection
+    """Real-time metrics of the engine, attached when the instance is created."""
     descriptions: dict[str, str] = field(default_factory=dict)
     """Free text of statuses, queues and routing profiles, by resource id."""
     modified: dict[str, Millis] = field(default_factory=dict)
@@ -157,6 +160,7 @@ class InstanceRegistry:
             arns=arns,
             hours=hours,
             security_profiles=profiles,
+            metrics=RealTimeProjection.attach(engine),
         )
         for resource in [*engine.state.statuses, *hours, *profiles]:
             instance.modified[resource] = at

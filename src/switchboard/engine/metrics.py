@@ -31,6 +31,7 @@ per event; `snapshot(now)` is O(queues + agents).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,7 @@ __all__ = [
     "QueueChannelMetrics",
     "RealTimeMetrics",
     "RealTimeProjection",
+    "ScopeMetrics",
     "free_slots",
     "is_active_slot",
 ]
@@ -109,6 +111,20 @@ class QueueChannelMetrics:
     queue_id: QueueId
     queue_name: str
     channel: Channel
+    agents: AgentCounts
+    contacts_in_queue: int
+    oldest_contact_age_ms: Millis | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScopeMetrics:
+    """Several queue/channel lines taken together (GetCurrentMetricData's filters and groups).
+
+    An agent counts once when its routing profile serves any of the lines; its ACW contacts and
+    active slots are those of the scope's channels it serves; its free slots are those of that
+    channel, or, over several channels, the most of any one (as the unfiltered total).
+    """
+
     agents: AgentCounts
     contacts_in_queue: int
     oldest_contact_age_ms: Millis | None
@@ -400,6 +416,38 @@ class RealTimeProjection:
         self._queued_in[contact_id] = key
 
     # --- reading -------------------------------------------------------------------------------
+
+    def scope(self, now: Millis, lines: Collection[tuple[QueueId, Channel]]) -> ScopeMetrics:
+        """The metrics at `now` of the queue/channel `lines` taken together: O(agents + lines)."""
+        wanted = frozenset(lines)
+        tally = _Tally()
+        for part in self._parts.values():
+            channels = {line[1] for line in part.lines if line in wanted}
+            if len(channels) == 1:
+                tally.add(part, next(iter(channels)), 1)
+            elif channels:  # agent facts once; ACW and slots of the scope's channels only
+                tally.add(part, None, 1)
+                tally.after_contact_work += sum(part.acw.get(c, 0) for c in channels)
+                tally.after_contact_work -= sum(part.acw.values())
+                tally.slots_active += sum(part.active.get(c, 0) for c in channels)
+                tally.slots_active -= sum(part.active.values())
+                tally.slots_available += max(part.free.get(c, 0) for c in channels)
+                tally.slots_available -= part.free_any
+        queued = 0
+        oldest: Millis | None = None
+        for line in wanted:
+            waiting = self._waiting.get(line)
+            if waiting is None:
+                continue
+            queued += len(waiting.members)
+            first = waiting.oldest()
+            if first is not None and (oldest is None or first < oldest):
+                oldest = first
+        return ScopeMetrics(
+            agents=tally.freeze(),
+            contacts_in_queue=queued,
+            oldest_contact_age_ms=None if oldest is None else max(0, now - oldest),
+        )
 
     def snapshot(self, now: Millis) -> RealTimeMetrics:
         """The metrics at `now` (ages and durations are measured to it)."""
