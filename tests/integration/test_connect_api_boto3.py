@@ -927,3 +927,83 @@ def test_current_metric_data_refuses_what_it_cannot_answer_naming_the_field(
             client.get_current_metric_data(InstanceId=center.instance, **request)
         assert code_of(refused.value) == code, request
         assert field in str(refused.value), request
+
+
+# --------------------------------------------------------------------------- user search
+
+
+def test_search_users_by_name_with_exact_and_contains(
+    server: Server, client: Any, center: Center
+) -> None:
+    floor = Floor(server, client, center)
+    anna = floor.user("anna.lee")
+    floor.user("bob.smith")
+
+    def search(**criteria: Any) -> list[dict[str, Any]]:
+        found = client.search_users(InstanceId=center.instance, **criteria)
+        users: list[dict[str, Any]] = found["Users"]
+        assert found["ApproximateTotalCount"] == len(users)
+        return users
+
+    def names(users: list[dict[str, Any]]) -> set[str]:
+        return {u["Username"] for u in users}
+
+    assert names(search()) == {"jdoe", "anna.lee", "bob.smith"}
+    exact = {"FieldName": "Username", "Value": "anna.lee", "ComparisonType": "EXACT"}
+    [found] = search(SearchCriteria={"StringCondition": exact})
+    assert found["Id"] == anna
+    assert found["Arn"].endswith(f"/agent/{anna}")
+    assert found["IdentityInfo"] == {"FirstName": "Anna.Lee", "LastName": "Test"}
+    assert found["RoutingProfileId"] == center.profile
+    assert found["SecurityProfileIds"] == [floor.security]
+    # Connect's quirk: SearchUsers gives the ACW limit in milliseconds (set as 30 seconds).
+    assert found["PhoneConfig"]["AfterContactWorkTimeLimit"] == 30_000
+    assert found["PhoneConfig"]["PhoneType"] == "SOFT_PHONE"
+    described = client.describe_user(InstanceId=center.instance, UserId=anna)["User"]
+    assert described["PhoneConfig"]["AfterContactWorkTimeLimit"] == 30
+
+    test_last = {"FieldName": "LastName", "Value": "tes", "ComparisonType": "CONTAINS"}
+    assert names(search(SearchCriteria={"StringCondition": test_last})) == {
+        "anna.lee",
+        "bob.smith",
+    }
+    first_b = {"FieldName": "FirstName", "Value": "bob", "ComparisonType": "CONTAINS"}
+    assert names(
+        search(
+            SearchCriteria={
+                "OrConditions": [{"StringCondition": exact}, {"StringCondition": first_b}]
+            }
+        )
+    ) == {"anna.lee", "bob.smith"}
+    assert (
+        search(
+            SearchCriteria={
+                "AndConditions": [{"StringCondition": exact}, {"StringCondition": first_b}]
+            }
+        )
+        == []
+    )
+    assert search(SearchCriteria={"StringCondition": {**exact, "Value": "ANNA.LEE"}}) == []
+    # Nobody has tags yet: a tag filter matches no user.
+    tagged = {"TagFilter": {"OrConditions": [[{"TagKey": "team", "TagValue": "a"}]]}}
+    assert search(SearchFilter=tagged) == []
+
+    first = client.search_users(InstanceId=center.instance, MaxResults=2)
+    rest = client.search_users(
+        InstanceId=center.instance, MaxResults=2, NextToken=first["NextToken"]
+    )
+    assert names(first["Users"] + rest["Users"]) == {"jdoe", "anna.lee", "bob.smith"}
+
+
+def test_search_users_names_a_bad_field(client: Any, center: Center) -> None:
+    condition = {"FieldName": "Nickname", "Value": "x", "ComparisonType": "EXACT"}
+    with pytest.raises(ClientError) as refused:
+        client.search_users(
+            InstanceId=center.instance,
+            SearchCriteria={"AndConditions": [{"StringCondition": condition}]},
+        )
+    assert code_of(refused.value) == "InvalidParameterException"
+    assert "SearchCriteria.AndConditions[0].StringCondition.FieldName" in str(refused.value)
+    with pytest.raises(ClientError) as missing:
+        client.search_users(InstanceId="no-such-instance")
+    assert code_of(missing.value) == "ResourceNotFoundException"

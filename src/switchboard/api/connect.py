@@ -360,6 +360,7 @@ def _router() -> APIRouter:
     _profile_routes(router)
     _user_routes(router)
     _metrics_routes(router)
+    _search_routes(router)
     return router
 
 
@@ -1164,6 +1165,110 @@ def _metrics_routes(router: APIRouter) -> None:
             "MetricResults": [render(group) for group in chunk],
             "DataSnapshotTime": _seconds(now),
             "ApproximateTotalCount": len(groups),
+        }
+        if token is not None:
+            out["NextToken"] = token
+        return _json(out)
+
+
+# --------------------------------------------------------------------------- user search
+
+_USER_FIELDS: dict[str, Callable[[Instance, Agent], tuple[str, ...]]] = {
+    "Username": lambda _, a: (a.username,),
+    "FirstName": lambda _, a: (a.first_name,),
+    "LastName": lambda _, a: (a.last_name,),
+    "RoutingProfileId": lambda _, a: (a.profile_id,),
+    "SecurityProfileId": lambda i, a: i.users[a.id].security_profile_ids if a.id in i.users else (),
+    "resourceId": lambda _, a: (a.id,),
+}
+_COMPARISONS = ("EXACT", "CONTAINS", "STARTS_WITH")
+
+
+def _user_criteria(instance: Instance, criteria: Body) -> Callable[[Agent], bool]:
+    """SearchCriteria as a predicate: a StringCondition, or And/Or lists of criteria.
+
+    EXACT compares exactly; CONTAINS and STARTS_WITH ignore case (Connect's docs say neither).
+    """
+    tests: list[Callable[[Agent], bool]] = []
+    for name in ("ListCondition", "HierarchyGroupCondition"):
+        if criteria.data.get(name) is not None:
+            raise InvalidParameterError(f"{criteria.where}{name} is not supported")
+    condition = criteria.opt_struct("StringCondition")
+    if condition is not None:
+        field = _enum_text(condition, "FieldName", _USER_FIELDS, required=True)
+        comparison = _enum_text(condition, "ComparisonType", _COMPARISONS, required=True)
+        value = condition.need_str("Value")
+        assert field is not None
+        assert comparison is not None
+        read = _USER_FIELDS[field]
+        folded = value.casefold()
+
+        def matches(text: str) -> bool:
+            if comparison == "EXACT":
+                return text == value
+            if comparison == "CONTAINS":
+                return folded in text.casefold()
+            return text.casefold().startswith(folded)
+
+        tests.append(lambda agent: any(matches(text) for text in read(instance, agent)))
+    ands = [_user_criteria(instance, c) for c in criteria.structs("AndConditions")]
+    if ands:
+        tests.append(lambda agent: all(test(agent) for test in ands))
+    ors = [_user_criteria(instance, c) for c in criteria.structs("OrConditions")]
+    if ors:
+        tests.append(lambda agent: any(test(agent) for test in ors))
+    return lambda agent: all(test(agent) for test in tests)
+
+
+def _search_filter(search_filter: Body | None) -> bool:
+    """Whether users pass SearchFilter: tag and hierarchy conditions match nobody (no user has
+    tags or a hierarchy group yet); an empty filter passes everyone."""
+    if search_filter is None:
+        return True
+    for name in ("TagFilter", "UserAttributeFilter"):
+        part = search_filter.opt_struct(name)
+        if part is not None and any(v not in (None, [], {}) for v in part.data.values()):
+            return False
+    return True
+
+
+def _user_search_summary(instance: Instance, agent: Agent) -> dict[str, Any]:
+    extras = instance.users.get(agent.id)
+    phone = _phone_config(instance, agent)
+    # SearchUsers returns the ACW limit in milliseconds (UserPhoneConfig's note; reference §6.4).
+    phone["AfterContactWorkTimeLimit"] = agent.acw_timeout_ms.get(Channel.VOICE, 0)
+    return {
+        "Arn": instance.arns.agent(agent.id),
+        "Id": agent.id,
+        "IdentityInfo": {"FirstName": agent.first_name, "LastName": agent.last_name},
+        "PhoneConfig": phone,
+        "RoutingProfileId": agent.profile_id,
+        "SecurityProfileIds": list(extras.security_profile_ids) if extras else [],
+        "Tags": {},
+        "Username": agent.username,
+    }
+
+
+def _search_routes(router: APIRouter) -> None:
+    @router.post("/search-users")
+    async def search_users(request: Request, body: JsonBody) -> Response:
+        instance_id = body.need_str("InstanceId")
+        instance = await _instance(request, instance_id)
+        criteria = body.opt_struct("SearchCriteria")
+        keep = _user_criteria(instance, criteria) if criteria is not None else (lambda _: True)
+        passes = _search_filter(body.opt_struct("SearchFilter"))
+        users = [a for a in instance.engine.state.agents.values() if passes and keep(a)]
+        limit = body.opt_int("MaxResults", minimum=1, maximum=500)
+        chunk, token = page(
+            users,
+            kind="search-users",
+            next_token=body.opt_str("NextToken"),
+            max_results=None if limit is None else str(limit),
+            limit=500,
+        )
+        out: dict[str, Any] = {
+            "Users": [_user_search_summary(instance, agent) for agent in chunk],
+            "ApproximateTotalCount": len(users),
         }
         if token is not None:
             out["NextToken"] = token
