@@ -339,3 +339,34 @@ def test_a_projection_attached_late_counts_what_one_attached_early_counted() -> 
     assert late.queues == early.queues
     assert late.channels == early.channels
     assert [a.activity_name for a in late.activities] == [a.activity_name for a in early.activities]
+
+
+def test_a_scope_of_several_lines_counts_each_agent_once_and_equals_a_single_line_row() -> None:
+    board = Board()
+    world = board.world
+    world.available("alice", 0)
+    world.available("bob", 0.5)
+    world.available("carol", 0.5)
+    world.inbound("c1", 1)  # a Sales call to alice (idle longest)
+    world.accept("alice", "c1", 2)
+    world.inbound("w1", 3, channel="CHAT", queue="Support")  # dave is offline: it waits
+    now = world.ms(4)
+    sales, support = world.queue("Sales"), world.queue("Support")
+    voice, chat = Channel.VOICE, Channel.CHAT
+
+    single = board.projection.scope(now, [(sales, voice)])
+    row = queue_row(board.at(4), "Sales", "VOICE")
+    assert single.agents == row.agents
+    assert (single.contacts_in_queue, single.oldest_contact_age_ms) == (0, None)
+
+    both = board.projection.scope(now, [(sales, voice), (sales, chat)]).agents
+    assert (both.online, both.staffed, both.available, both.on_contact) == (2, 2, 1, 1)
+    # Over two channels an agent offers the most free slots of any one: bob 3 chats, alice none.
+    assert (both.slots_available, both.slots_active) == (3, 1)
+
+    everything = board.projection.scope(
+        now, [(sales, voice), (sales, chat), (support, voice), (support, chat)]
+    )
+    assert everything.agents.online == 3  # carol serves Support voice
+    assert everything.contacts_in_queue == 1
+    assert everything.oldest_contact_age_ms == world.ms(4) - world.ms(3)
