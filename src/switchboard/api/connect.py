@@ -168,6 +168,33 @@ def _paged(
     return _json(out)
 
 
+def _paged_body(
+    body: Body,
+    items: Sequence[Any],
+    *,
+    kind: str,
+    list_name: str,
+    render: Callable[[Any], dict[str, Any]],
+    limit: int,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """One page of a POST operation's list (`MaxResults`/`NextToken` in the JSON body), with
+    `ApproximateTotalCount` as Connect's search and metrics operations return it."""
+    size = body.opt_int("MaxResults", minimum=1, maximum=limit)
+    chunk, token = page(
+        items,
+        kind=kind,
+        next_token=body.opt_str("NextToken"),
+        max_results=None if size is None else str(size),
+        limit=limit,
+    )
+    out: dict[str, Any] = {list_name: [render(item) for item in chunk], **(extra or {})}
+    out["ApproximateTotalCount"] = len(items)
+    if token is not None:
+        out["NextToken"] = token
+    return _json(out)
+
+
 def _run(instance: Instance, command: cmd.Command, clock: Clock) -> Millis:
     """Execute a command at the clock's time; the engine's refusals become Connect errors."""
     at = clock.now()
@@ -1074,21 +1101,14 @@ def _metrics_routes(router: APIRouter) -> None:
         keep = _user_filter(instance, body.need_struct("Filters"))
         # Like the real-time report's agent table: users logged in to the CCP, in creation order.
         users = [a for a in instance.engine.state.agents.values() if a.logged_in and keep(a)]
-        limit = body.opt_int("MaxResults", minimum=1, maximum=100)
-        chunk, token = page(
+        return _paged_body(
+            body,
             users,
             kind="userdata",
-            next_token=body.opt_str("NextToken"),
-            max_results=None if limit is None else str(limit),
+            list_name="UserDataList",
+            render=lambda agent: _user_data(instance, agent),
             limit=100,
         )
-        out: dict[str, Any] = {
-            "UserDataList": [_user_data(instance, agent) for agent in chunk],
-            "ApproximateTotalCount": len(users),
-        }
-        if token is not None:
-            out["NextToken"] = token
-        return _json(out)
 
     @router.post("/metrics/current/{InstanceId}")
     async def get_current_metric_data(
@@ -1153,22 +1173,15 @@ def _metrics_routes(router: APIRouter) -> None:
                 ],
             }
 
-        limit = body.opt_int("MaxResults", minimum=1, maximum=100)
-        chunk, token = page(
+        return _paged_body(
+            body,
             groups,
             kind="current-metrics",
-            next_token=body.opt_str("NextToken"),
-            max_results=None if limit is None else str(limit),
+            list_name="MetricResults",
+            render=render,
             limit=100,
+            extra={"DataSnapshotTime": _seconds(now)},
         )
-        out: dict[str, Any] = {
-            "MetricResults": [render(group) for group in chunk],
-            "DataSnapshotTime": _seconds(now),
-            "ApproximateTotalCount": len(groups),
-        }
-        if token is not None:
-            out["NextToken"] = token
-        return _json(out)
 
 
 # --------------------------------------------------------------------------- user search
@@ -1258,18 +1271,11 @@ def _search_routes(router: APIRouter) -> None:
         keep = _user_criteria(instance, criteria) if criteria is not None else (lambda _: True)
         passes = _search_filter(body.opt_struct("SearchFilter"))
         users = [a for a in instance.engine.state.agents.values() if passes and keep(a)]
-        limit = body.opt_int("MaxResults", minimum=1, maximum=500)
-        chunk, token = page(
+        return _paged_body(
+            body,
             users,
             kind="search-users",
-            next_token=body.opt_str("NextToken"),
-            max_results=None if limit is None else str(limit),
+            list_name="Users",
+            render=lambda agent: _user_search_summary(instance, agent),
             limit=500,
         )
-        out: dict[str, Any] = {
-            "Users": [_user_search_summary(instance, agent) for agent in chunk],
-            "ApproximateTotalCount": len(users),
-        }
-        if token is not None:
-            out["NextToken"] = token
-        return _json(out)
