@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
+import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 
 from switchboard.analytics import erlang
 from switchboard.analytics.analyze import analyze
+from switchboard.api.app import build_app
+from switchboard.api.auth import SERVER_ADMIN, Accounts, Role, secret_box
+from switchboard.api.keys import MasterKeyError
+from switchboard.api.logs import configure_logging
+from switchboard.api.server import Server
 from switchboard.domain.intervals import IntervalLength, zone_of
 from switchboard.domain.model import ContactId
+from switchboard.engine.clock import SystemClock
 from switchboard.engine.explain import explain_contact
 from switchboard.engine.log import InMemoryLog
 from switchboard.formats.timestamps import iso_ms
@@ -25,6 +35,9 @@ from switchboard.sim.scenario import ScriptError
 from switchboard.sim.script import load_script, new_engine, run_script, run_script_to_dir
 from switchboard.sim.simulate import load_scenario, simulate_to_dir
 from switchboard.sim.timeline import Timeline
+from switchboard.sinks.config import SinkConfigError, load_sink_config
+from switchboard.storage.backend import open_backend
+from switchboard.storage.store import LeaseHeld
 
 
 @click.group()
@@ -298,3 +311,133 @@ def _progress(label: str) -> Iterator[Callable[[float], None] | None]:
     with Progress(transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task(label, total=1.0)
         yield lambda done: bar.update(task, completed=done)
+
+
+# --------------------------------------------------------------------------- the server
+
+
+@main.command()
+@click.option(
+    "--db",
+    default="switchboard.db",
+    show_default=True,
+    help="A SQLite file, or a postgresql:// URL.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--region", default="us-east-1", show_default=True, help="The region SDK clients sign for."
+)
+@click.option(
+    "--sinks",
+    "sinks_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A YAML file of event sinks per instance (docs/sinks.md).",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Seed a demo instance and run simulated customers and agents on it.",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def serve(  # noqa: PLR0917 -- click passes each option positionally
+    db: str,
+    host: str,
+    port: int,
+    region: str,
+    sinks_file: Path | None,
+    demo: bool,
+    log_level: str,
+) -> None:
+    """Serve the Connect API, the CCP and the dashboard over a durable event log."""
+
+    configure_logging(log_level)
+    try:
+        sinks = load_sink_config(sinks_file) if sinks_file else {}
+        backend = open_backend(db)
+        server = Server(backend, clock=SystemClock(), region=region, sinks=sinks)
+        server.open()
+    except (LeaseHeld, MasterKeyError, SinkConfigError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+    routers = _web_routers()
+    if demo:
+        demo_run = importlib.import_module("switchboard.api.demo").Demo.seed(server)
+        _print_demo(demo_run.credentials, host, port)
+        routers.append(demo_run.router)
+    app = build_app(server, routers=routers)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=True,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    uv = uvicorn.Server(config)
+    server.on_failure = lambda _: setattr(uv, "should_exit", True)
+    uv.run()
+    if server.failure is not None:
+        os._exit(70)  # EX_SOFTWARE: a supervisor restarts us, from the log
+
+
+def _web_routers() -> list[Any]:
+    """The web pages' routers when the web layer is installed (issue 5)."""
+    try:
+        pages = importlib.import_module("switchboard.web.pages")
+    except ModuleNotFoundError:
+        return []
+    return list(pages.routers())
+
+
+def _print_demo(credentials: list[tuple[str, str]], host: str, port: int) -> None:
+    console = Console(stderr=True)
+    console.print(
+        f"[bold]Demo contact center[/] on http://{host}:{port}/ccp — agents "
+        "(username password), shown once:"
+    )
+    for username, password in credentials:
+        console.print(f"  {username} {password}")
+
+
+@main.group()
+def keys() -> None:
+    """Access keys for the Connect API (AWS SDKs sign with them)."""
+
+
+@keys.command("create")
+@click.option(
+    "--role",
+    type=click.Choice(["admin"]),
+    required=True,
+    help="admin: the server-wide admin user (created or reused).",
+)
+@click.option(
+    "--db",
+    default="switchboard.db",
+    show_default=True,
+    help="A SQLite file, or a postgresql:// URL.",
+)
+def keys_create(role: str, db: str) -> None:
+    """Print `<access key id> <secret access key>` on one line (the secret is shown only once)."""
+
+    try:
+        backend = open_backend(db)
+        box = secret_box(backend, os.environ)
+    except (MasterKeyError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+    with closing(backend):
+        accounts = Accounts(backend.catalog, box)
+        key = accounts.create_key(
+            username=SERVER_ADMIN,
+            instance_id=None,
+            user_id=None,
+            roles=[Role(role)],
+            now_s=int(time.time()),
+        )
+    click.echo(f"{key.access_key_id} {key.secret_access_key}")

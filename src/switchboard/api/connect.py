@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from switchboard.api.authz import AccessDenied, KeyResolver, authorize
 from switchboard.api.registry import Instance, InstanceRegistry, UserExtras
 from switchboard.api.sigv4 import SignatureError, SigV4Verifier
 from switchboard.api.wire import (
@@ -59,6 +60,7 @@ __all__ = ["create_app"]
 
 _ALIAS = re.compile(r"(?!d-)([\da-zA-Z]+)([-]*[\da-zA-Z])*")
 _CHANNELS = ", ".join(c.value for c in Channel)
+_PASSWORD = re.compile(r"(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[a-zA-Z\d\S]{8,64}")
 
 
 # --------------------------------------------------------------------------- responses
@@ -113,7 +115,7 @@ async def _authenticate(request: Request) -> str:
     clock: Clock = request.app.state.clock
     body = await request.body()  # Starlette keeps it: the handler's read is free
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    return verifier.verify(
+    access_key_id = verifier.verify(
         method=request.method,
         path=raw_path.decode("latin-1").partition("?")[0],
         query=request.scope.get("query_string", b"").decode("latin-1"),
@@ -121,6 +123,23 @@ async def _authenticate(request: Request) -> str:
         body=body,
         now=to_datetime(clock.now()),
     )
+    # The durable server says whose key it is and what they may do (api/authz.py); alone, the
+    # API lets every key the verifier knows call everything.
+    principals: KeyResolver | None = getattr(request.app.state, "principals", None)
+    if principals is not None:
+        principal = principals(access_key_id)
+        if principal is None:
+            raise AccessDenied(f"The access key {access_key_id} has no user")
+        route = request.scope["route"].path
+        authorize(
+            principal,
+            method=request.method,
+            route=route,
+            path_params=request.path_params,
+            body=body,
+        )
+        request.state.principal = principal
+    return access_key_id
 
 
 async def _body(request: Request) -> Body:
@@ -752,9 +771,17 @@ def _profile_routes(router: APIRouter) -> None:
 
 def _user_routes(router: APIRouter) -> None:
     @router.put("/users/{InstanceId}")
-    async def create_user(instance: InstanceDep, clock: ClockDep, body: JsonBody) -> Response:
+    async def create_user(
+        request: Request, instance: InstanceDep, clock: ClockDep, body: JsonBody
+    ) -> Response:
         username = body.need_str("Username", max_len=100)
-        body.opt_str("Password")  # accepted; sign-in with passwords comes with the CCP
+        password = body.opt_str("Password")
+        if password is not None and not _PASSWORD.fullmatch(password):
+            # Connect's own rule; the password itself is never echoed.
+            raise InvalidParameterError(
+                "Password must be 8 to 64 characters with an upper-case letter, a lower-case "
+                "letter and a digit"
+            )
         # Connect requires the names on a CONNECT_MANAGED instance (the only kind served).
         identity = body.need_struct("IdentityInfo")
         first = identity.need_str("FirstName", max_len=255)
@@ -791,6 +818,9 @@ def _user_routes(router: APIRouter) -> None:
         instance.users[AgentId(user_id)] = UserExtras(
             security_profile_ids=tuple(profiles), phone_type=phone_type or "SOFT_PHONE"
         )
+        set_password = getattr(request.app.state, "set_password", None)
+        if password is not None and set_password is not None:
+            await set_password(instance.id, user_id, username, password)
         return _json({"UserId": user_id, "UserArn": instance.arns.agent(user_id)})
 
     @router.get("/users-summary/{InstanceId}")

@@ -24,22 +24,28 @@ from switchboard.storage.store import Batch, SqlStore
 
 
 class PendingLog:
-    """The engine's `EventLog` over a store, holding commands until `commit` (see module doc)."""
+    """The engine's `EventLog` over a store, holding commands until `commit` (see module doc).
+
+    An async driver may instead `take` the pending batches (on the engine's thread), write them
+    with `store.append_batches` elsewhere, then call `written`: the engine carries on meanwhile,
+    and sequence numbers stay exact because this log counts them itself.
+    """
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self._batches: list[Batch] = []
+        self._in_flight: list[Batch] = []
         self._events: list[Event] = []
         self._entries: list[OutboxEntry] = []
-        self._pending = 0
+        self._next_seq = store.next_seq
 
     @property
     def next_seq(self) -> int:
-        return self.store.next_seq + self._pending
+        return self._next_seq
 
     def append(self, events: Sequence[Event]) -> None:
         self._events.extend(events)
-        self._pending += len(events)
+        self._next_seq += len(events)
 
     def publish(self, entry: OutboxEntry) -> None:
         self._entries.append(entry)
@@ -50,27 +56,50 @@ class PendingLog:
             self._batches.append((self._events, self._entries))
             self._events, self._entries = [], []
 
+    def take(self) -> list[Batch]:
+        """Every pending command, now in flight: write them, then call `written`."""
+        self.end_command()
+        if self._in_flight:
+            raise RuntimeError("a write is already in flight: call written() first")
+        taken, self._batches = self._batches, []
+        self._in_flight = taken
+        return taken
+
+    def written(self) -> None:
+        """The batches of the last `take` are durable."""
+        self._in_flight = []
+
     def commit(self) -> int:
         """Write every pending command in one transaction; the last durable sequence number."""
-        self.end_command()
-        batches = self._batches
+        batches = self.take()
         last = self.store.append_batches(batches) if batches else self.store.next_seq - 1
-        self._batches = []
-        self._pending = 0
+        self.written()
         return last
+
+    @property
+    def durable_seq(self) -> int:
+        """The last sequence number on disk."""
+        return self.store.next_seq - 1
 
     def read(self, after: int = 0) -> Iterator[tuple[int, Event]]:
         """Durable events, then pending ones (what the engine has applied so far)."""
-        yield from self.store.read(after)
         start = self.store.next_seq
-        pending = [e for events, _ in self._batches for e in events] + self._events
+        pending = [e for batch in (self._in_flight, self._batches) for es, _ in batch for e in es]
+        pending += self._events
+        yield from self.store.read(after)
         for index, event in enumerate(pending):
             if start + index > after:
                 yield start + index, event
 
     @property
     def pending_commands(self) -> int:
-        return len(self._batches) + (1 if self._events or self._entries else 0)
+        open_command = 1 if self._events or self._entries else 0
+        return len(self._batches) + len(self._in_flight) + open_command
+
+    @property
+    def idle(self) -> bool:
+        """Nothing pending and nothing in flight: the engine's state is exactly the durable log."""
+        return not (self._batches or self._in_flight or self._events or self._entries)
 
 
 def publish_to_outbox(engine: Engine, log: PendingLog, settings: InstanceSettings) -> None:
