@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from switchboard.api.authz import key_principal
 from switchboard.api.connect import create_app as create_connect_app
 from switchboard.api.server import DurableResponses, Server
+from switchboard.api.session import install_problem_handlers
 from switchboard.api.sigv4 import SigV4Verifier
 
 __all__ = ["build_app"]
@@ -66,6 +67,7 @@ def build_app(server: Server, *, routers: ExtraRouters | None = None) -> ASGIApp
         lifespan=lifespan,
     )
     app.state.server = server
+    install_problem_handlers(app)
     app.include_router(_health_router(server))
     for make in routers or []:
         app.include_router(make(server))
