@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
+from switchboard.api import access_keys, ccp, push, supervisor
 from switchboard.api.authz import key_principal
 from switchboard.api.connect import create_app as create_connect_app
 from switchboard.api.server import DurableResponses, Server
@@ -69,7 +70,7 @@ def build_app(server: Server, *, routers: ExtraRouters | None = None) -> ASGIApp
     app.state.server = server
     install_problem_handlers(app)
     app.include_router(_health_router(server))
-    for make in routers or []:
+    for make in [ccp.router, supervisor.router, push.router, access_keys.router, *(routers or [])]:
         app.include_router(make(server))
     app.mount("/", connect)
     return DurableResponses(app, server)

@@ -1,0 +1,14 @@
+"""Users' access keys, issued by admins: create, list and delete the keys SDK clients sign with."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from switchboard.api.server import Server
+
+__all__ = ["router"]
+
+
+def router(server: Server) -> APIRouter:
+    """The routes of this module, bound to `server`."""
+    return APIRouter()
