@@ -10,6 +10,8 @@ loop one at a time, so each instance's engine keeps a single writer (DESIGN §8)
 from __future__ import annotations
 
 import re
+import secrets
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
@@ -19,7 +21,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from switchboard.api.authz import AccessDenied, KeyResolver, authorize
-from switchboard.api.registry import Instance, InstanceRegistry, UserExtras
+from switchboard.api.registry import ContactExtras, Instance, InstanceRegistry, UserExtras
 from switchboard.api.sigv4 import SignatureError, SigV4Verifier
 from switchboard.api.wire import (
     ApiError,
@@ -40,9 +42,13 @@ from switchboard.domain.model import (
     AgentStatusDef,
     AvailabilityTimer,
     Channel,
+    Contact,
     ContactId,
+    ContactPhase,
     ContactState,
     CrossChannelBehavior,
+    DisconnectReason,
+    InitiationMethod,
     Millis,
     ProfileQueue,
     Queue,
@@ -55,6 +61,7 @@ from switchboard.domain.model import (
 )
 from switchboard.engine.clock import Clock, to_datetime
 from switchboard.engine.metrics import ScopeMetrics, free_slots, is_active_slot
+from switchboard.formats.ctr import DecodedContactRecord
 
 __all__ = ["create_app"]
 
@@ -406,6 +413,7 @@ def _router() -> APIRouter:
     _profile_routes(router)
     _user_routes(router)
     _metrics_routes(router)
+    _contact_routes(router)
     _search_routes(router)
     return router
 
@@ -1212,6 +1220,384 @@ def _metrics_routes(router: APIRouter) -> None:
             limit=100,
             extra={"DataSnapshotTime": _seconds(now)},
         )
+
+
+# --------------------------------------------------------------------------- contacts
+# Switchboard runs no contact flows. Where a Connect flow would put a new contact in a queue,
+# the request names the queue itself:
+# * StartOutboundVoiceContact: QueueId (optional in Connect, whose flow may choose one) is
+#   required. The customer is taken to answer at once (there is no telephone network); the
+#   call then waits in QueueId and is routed like an inbound call to the longest-idle agent
+#   who may take it, with InitiationMethod API (Connect's method for calls this operation
+#   places into a queue; its contact records count them as outbound). ContactFlowId is only
+#   checked to be a string.
+# * StartChatContact and StartTaskContact: ContactFlowId names the queue (its id or ARN), as if
+#   the flow were a single "Transfer to queue" block. StartTaskContact has no QueueId member
+#   in service-2.json, so boto3 could not send one.
+# Members that would change behaviour Switchboard does not have (scheduled tasks, campaigns,
+# persistent chats, related contacts) are refused by name rather than ignored.
+
+_PHONE = re.compile(r"\+[1-9]\d{1,14}")
+_LIVE_PHASES = frozenset(
+    {ContactPhase.QUEUED, ContactPhase.OFFERED, ContactPhase.DIALING, ContactPhase.CONNECTED}
+)
+_STOP_REASONS = (
+    DisconnectReason.API,
+    DisconnectReason.CUSTOMER_DISCONNECT,
+    DisconnectReason.THIRD_PARTY_DISCONNECT,
+    DisconnectReason.TELECOM_PROBLEM,
+    DisconnectReason.OTHER,
+)
+"""StopContact's DisconnectReason.Code values (DESIGN §3.7); API when none is given."""
+_REFERENCE_TYPES = (
+    "URL",
+    "ATTACHMENT",
+    "CONTACT_ANALYSIS",
+    "NUMBER",
+    "STRING",
+    "DATE",
+    "EMAIL",
+    "EMAIL_MESSAGE",
+    "EMAIL_MESSAGE_PLAIN_TEXT",
+    "EMAIL_MESSAGE_PLAIN_TEXT_REDACTED",
+    "EMAIL_MESSAGE_REDACTED",
+    "VOICEMAIL_RECORDING",
+    "VOICEMAIL_RECORDING_REDACTED",
+    "VOICEMAIL_ANALYSIS",
+    "VOICEMAIL_ANALYSIS_REDACTED",
+)
+
+
+async def _body_instance(request: Request, body: Body) -> Instance:
+    """The instance an operation names in its body (the contact operations have no path id)."""
+    return await _instance(request, body.need_str("InstanceId", max_len=100))
+
+
+def _refuse_members(body: Body, names: Iterable[str]) -> None:
+    for name in names:
+        if body.data.get(name) is not None:
+            raise InvalidParameterError(f"{body.where}{name} is not supported by Switchboard")
+
+
+def _attributes(body: Body) -> tuple[tuple[str, str], ...]:
+    """`Attributes`: a map of strings (keys 1 to 32767 characters, values up to 32767)."""
+    value = body.data.get("Attributes")
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise InvalidParameterError("Attributes must be a map of strings")
+    out = []
+    for key, text in value.items():
+        if not isinstance(text, str):
+            raise InvalidParameterError(f"Attributes.{key} must be a string")
+        if not 1 <= len(key) <= 32767 or len(text) > 32767:
+            raise InvalidParameterError(f"Attributes.{key[:64]} is longer than 32767 characters")
+        out.append((key, text))
+    return tuple(out)
+
+
+def _references(body: Body) -> None:
+    """`References`: a map of {Type, Value}; checked, not kept (no operation reads them yet)."""
+    value = body.data.get("References")
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise InvalidParameterError("References must be a map of references")
+    for key, item in value.items():
+        if not isinstance(item, dict):
+            raise InvalidParameterError(f"References.{key} must be an object")
+        reference = Body(item, f"References.{key}.")
+        _enum_text(reference, "Type", _REFERENCE_TYPES, required=True)
+        reference.opt_str("Value", max_len=4096)
+
+
+def _flow_queue(instance: Instance, body: Body, channel: Channel) -> Queue:
+    """The queue a chat or task waits in: its ContactFlowId, read as a queue id or ARN."""
+    flow = body.need_str("ContactFlowId", max_len=500)
+    queue = instance.engine.state.queues.get(QueueId(_ref_id(flow)))
+    if queue is None:
+        raise NotFoundError(
+            f"ContactFlowId {flow!r} is not a queue of instance {instance.id}: Switchboard runs "
+            f"no contact flows, so name the queue the {channel.value.lower()} should wait in"
+        )
+    return queue
+
+
+def _start(
+    instance: Instance,
+    clock: Clock,
+    *,
+    channel: Channel,
+    queue: Queue,
+    body: Body,
+    endpoint: str | None = None,
+) -> ContactId:
+    """A new contact waiting in `queue` (InitiationMethod API), routed at once if it can be."""
+    name = body.opt_str("Name", max_len=1024)
+    description = body.opt_str("Description", max_len=4096)
+    attributes = _attributes(body)
+    contact_id = instance.engine.new_contact_id()
+    _run(
+        instance,
+        cmd.StartInboundContact(
+            contact_id=contact_id,
+            channel=channel,
+            queue_id=queue.id,
+            method=InitiationMethod.API,
+            attributes=attributes,
+            customer_endpoint=endpoint,
+        ),
+        clock,
+    )
+    if name is not None or description is not None:
+        instance.contacts[contact_id] = ContactExtras(name, description)
+    return contact_id
+
+
+def _contact_key(text: str) -> ContactId:
+    return ContactId(text)
+
+
+def _not_active(instance: Instance, contact_id: str, channel: str) -> ApiError:
+    message = f"ContactId {contact_id!r} in instance {instance.id} is not active: it has ended"
+    # ContactNotFoundException is "not active or does not exist", for voice calls only.
+    if channel == Channel.VOICE.value:
+        return ApiError("ContactNotFoundException", message, 410)
+    return InvalidRequestError(message)
+
+
+def _stop_command(contact_id: ContactId, body: Body) -> cmd.Command:
+    """StopContact as an engine command: the engine's StopContact (reason API unless a Code is
+    given); Code CUSTOMER_DISCONNECT is the customer hanging up, so a queued contact stopped
+    that way is abandoned in the historical metrics, as Connect counts abandons."""
+    reason = body.opt_struct("DisconnectReason")
+    code = _enum_text(reason, "Code", _STOP_REASONS, required=False) if reason else None
+    if code == DisconnectReason.CUSTOMER_DISCONNECT:
+        return cmd.CustomerHangup(contact_id=contact_id)
+    return cmd.StopContact(
+        contact_id=contact_id, reason=DisconnectReason(code or DisconnectReason.API)
+    )
+
+
+def _live_contact(instance: Instance, contact: Contact) -> dict[str, Any]:
+    """The Contact shape of a contact in progress (engine state, milliseconds)."""
+    times = [
+        contact.initiated_at,
+        contact.enqueue_at,
+        contact.dequeue_at,
+        contact.connected_at,
+        contact.disconnect_at,
+        contact.acw_start,
+    ]
+    out: dict[str, Any] = {
+        "Arn": f"{instance.arn}/contact/{contact.id}",
+        "Id": contact.id,
+        "InitiationMethod": contact.method.value,
+        "Channel": contact.channel.value,
+        "InitiationTimestamp": _seconds(contact.initiated_at),
+        "LastUpdateTimestamp": _seconds(max(t for t in times if t is not None)),
+    }
+    if contact.initial_id is not None:
+        out["InitialContactId"] = contact.initial_id
+    if contact.previous_id is not None:
+        out["PreviousContactId"] = contact.previous_id
+    if contact.queue_id is not None and contact.enqueue_at is not None:
+        out["QueueInfo"] = {
+            "Id": contact.queue_id,
+            "EnqueueTimestamp": _seconds(contact.enqueue_at),
+        }
+    if contact.agent_id is not None and contact.connected_at is not None:
+        agent: dict[str, Any] = {
+            "Id": contact.agent_id,
+            "ConnectedToAgentTimestamp": _seconds(contact.connected_at),
+        }
+        if contact.acw_start is not None:
+            agent["AfterContactWorkStartTimestamp"] = _seconds(contact.acw_start)
+        out["AgentInfo"] = agent
+    if contact.system_connected_at is not None:
+        out["ConnectedToSystemTimestamp"] = _seconds(contact.system_connected_at)
+    if contact.disconnect_at is not None:
+        out["DisconnectTimestamp"] = _seconds(contact.disconnect_at)
+    if contact.disconnect_reason is not None:
+        out["DisconnectReason"] = contact.disconnect_reason.value
+    if contact.customer_endpoint is not None:
+        out["CustomerEndpoint"] = {
+            "Type": "TELEPHONE_NUMBER",
+            "Address": contact.customer_endpoint,
+        }
+    return out
+
+
+def _finished_contact(instance: Instance, record: DecodedContactRecord) -> dict[str, Any]:
+    """The Contact shape of a finished contact, from its contact record (whole seconds)."""
+    out: dict[str, Any] = {
+        "Arn": f"{instance.arn}/contact/{record.contact_id}",
+        "Id": record.contact_id,
+        "Channel": record.channel,
+    }
+    if record.initiation_method is not None:
+        out["InitiationMethod"] = record.initiation_method
+    stamps = (
+        ("InitiationTimestamp", record.initiated_at),
+        ("DisconnectTimestamp", record.disconnect_at),
+        ("LastUpdateTimestamp", record.last_update_at),
+    )
+    for name, at in stamps:
+        if at is not None:
+            out[name] = _seconds(at)
+    if record.disconnect_reason is not None:
+        out["DisconnectReason"] = record.disconnect_reason
+    if record.queue_arn is not None and record.enqueue_at is not None:
+        out["QueueInfo"] = {
+            "Id": _ref_id(record.queue_arn),
+            "EnqueueTimestamp": _seconds(record.enqueue_at),
+        }
+    agent = record.agent
+    if agent is not None and agent.arn is not None and agent.connected_at is not None:
+        info: dict[str, Any] = {
+            "Id": _ref_id(agent.arn),
+            "ConnectedToAgentTimestamp": _seconds(agent.connected_at),
+        }
+        if agent.acw_start is not None:
+            info["AfterContactWorkStartTimestamp"] = _seconds(agent.acw_start)
+        if agent.acw_end is not None:
+            info["AfterContactWorkEndTimestamp"] = _seconds(agent.acw_end)
+        if agent.acw_s is not None:
+            info["AfterContactWorkDuration"] = agent.acw_s
+        out["AgentInfo"] = info
+    return out
+
+
+def _contact_routes(router: APIRouter) -> None:
+    @router.put("/contact/outbound-voice")
+    async def start_outbound_voice_contact(
+        request: Request, clock: ClockDep, body: JsonBody
+    ) -> Response:
+        instance = await _body_instance(request, body)
+        phone = body.need_str("DestinationPhoneNumber", pattern=_PHONE)
+        body.opt_str("ContactFlowId", max_len=500, required=True)
+        body.opt_str("SourcePhoneNumber", pattern=_PHONE)
+        body.opt_str("ClientToken", max_len=500)
+        body.opt_int("RingTimeoutInSeconds", minimum=15, maximum=60)
+        _enum_text(body, "TrafficType", ("GENERAL", "CAMPAIGN"), required=False)
+        _references(body)
+        _refuse_members(
+            body,
+            ("AnswerMachineDetectionConfig", "CampaignId", "OutboundStrategy", "RelatedContactId"),
+        )
+        queue_id = body.opt_str("QueueId")
+        if queue_id is None:
+            raise InvalidParameterError(
+                "QueueId is required: Switchboard runs no contact flows, so the answered call "
+                "waits in the queue you name"
+            )
+        queue = _queue(instance, _ref_id(queue_id))
+        if not instance.outbound_calls:
+            raise ApiError(
+                "OutboundContactNotPermittedException",
+                f"Outbound calls are not enabled on instance {instance.id}",
+                403,
+            )
+        contact_id = _start(
+            instance, clock, channel=Channel.VOICE, queue=queue, body=body, endpoint=phone
+        )
+        return _json({"ContactId": contact_id})
+
+    @router.put("/contact/chat")
+    async def start_chat_contact(request: Request, clock: ClockDep, body: JsonBody) -> Response:
+        instance = await _body_instance(request, body)
+        queue = _flow_queue(instance, body, Channel.CHAT)
+        body.need_struct("ParticipantDetails").need_str("DisplayName", max_len=256)
+        message = body.opt_struct("InitialMessage")
+        if message is not None:
+            message.need_str("ContentType", max_len=100)
+            message.need_str("Content", max_len=16384)
+        body.opt_int("ChatDurationInMinutes", minimum=60, maximum=10080)
+        body.opt_str("ClientToken", max_len=500)
+        body.strs("SupportedMessagingContentTypes")
+        _refuse_members(
+            body,
+            (
+                "PersistentChat",
+                "RelatedContactId",
+                "SegmentAttributes",
+                "ParticipantConfiguration",
+                "ChatStreamingConfiguration",
+            ),
+        )
+        contact_id = _start(instance, clock, channel=Channel.CHAT, queue=queue, body=body)
+        return _json(
+            {
+                "ContactId": contact_id,
+                # Random and opaque: Switchboard has no chat participant service to redeem them.
+                "ParticipantId": str(uuid.uuid4()),
+                "ParticipantToken": secrets.token_urlsafe(48),
+            }
+        )
+
+    @router.put("/contact/task")
+    async def start_task_contact(request: Request, clock: ClockDep, body: JsonBody) -> Response:
+        instance = await _body_instance(request, body)
+        body.opt_str("Name", max_len=1024, required=True)
+        _refuse_members(
+            body,
+            (
+                "ScheduledTime",
+                "TaskTemplateId",
+                "QuickConnectId",
+                "PreviousContactId",
+                "RelatedContactId",
+                "SegmentAttributes",
+                "Attachments",
+            ),
+        )
+        queue = _flow_queue(instance, body, Channel.TASK)
+        body.opt_str("ClientToken", max_len=500)
+        _references(body)
+        contact_id = _start(instance, clock, channel=Channel.TASK, queue=queue, body=body)
+        return _json({"ContactId": contact_id})
+
+    @router.post("/contact/stop")
+    async def stop_contact(request: Request, clock: ClockDep, body: JsonBody) -> Response:
+        instance = await _body_instance(request, body)
+        contact_id = ContactId(body.need_str("ContactId", max_len=256))
+        command = _stop_command(contact_id, body)
+        state = instance.engine.state
+        contact = state.contacts.get(contact_id)
+        if contact is None:
+            if contact_id not in state.contact_ids:
+                raise NotFoundError(
+                    f"ContactId {contact_id!r} does not exist in instance {instance.id}"
+                )
+            record = instance.history.contact(contact_id)
+            raise _not_active(instance, contact_id, record.channel if record else "VOICE")
+        if contact.phase not in _LIVE_PHASES:
+            raise _not_active(instance, contact_id, contact.channel.value)
+        _run(instance, command, clock)
+        return _empty()
+
+    @router.get("/contacts/{InstanceId}/{ContactId}")
+    async def describe_contact(
+        instance: InstanceDep,
+        ContactId: str,  # noqa: N803 -- Connect's name
+    ) -> Response:
+        live = instance.engine.state.contacts.get(_contact_key(ContactId))
+        if live is not None:
+            contact = _live_contact(instance, live)
+        else:
+            record = instance.history.contact(ContactId)
+            if record is None:
+                raise NotFoundError(
+                    f"ContactId {ContactId!r} does not exist in instance {instance.id}"
+                )
+            contact = _finished_contact(instance, record)
+        extras = instance.contacts.get(ContactId)
+        if extras is not None:
+            if extras.name is not None:
+                contact["Name"] = extras.name
+            if extras.description is not None:
+                contact["Description"] = extras.description
+        return _json({"Contact": contact})
 
 
 # --------------------------------------------------------------------------- user search

@@ -15,6 +15,7 @@ from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from switchboard.api.history import History, MemoryHistory
 from switchboard.domain import events as ev
 from switchboard.domain.commands import CreateInstance
 from switchboard.domain.model import AgentId, InstanceSettings, Millis, StatusId
@@ -80,6 +81,14 @@ class UserExtras:
 
 
 @dataclass(slots=True)
+class ContactExtras:
+    """What StartTaskContact takes that the rules do not use; DescribeContact shows it."""
+
+    name: str | None = None
+    description: str | None = None
+
+
+@dataclass(slots=True)
 class Instance:
     """One Connect instance: its engine and what only the API reports about it."""
 
@@ -95,6 +104,8 @@ class Instance:
     security_profiles: dict[str, Named]
     metrics: RealTimeProjection
     """Real-time metrics of the engine, attached when the instance is created."""
+    history: History
+    """Its published records read back (in memory unless the server supplies its own)."""
     descriptions: dict[str, str] = field(default_factory=dict)
     """Free text of statuses, queues and routing profiles, by resource id."""
     modified: dict[str, Millis] = field(default_factory=dict)
@@ -102,6 +113,8 @@ class Instance:
     queue_hours: dict[str, str] = field(default_factory=dict)
     queue_max_contacts: dict[str, int] = field(default_factory=dict)
     users: dict[AgentId, UserExtras] = field(default_factory=dict)
+    contacts: dict[str, ContactExtras] = field(default_factory=dict)
+    """API-only facts of contacts, by ContactId."""
 
     @property
     def arn(self) -> str:
@@ -278,6 +291,7 @@ class InstanceRegistry:
             hours=hours,
             security_profiles=profiles,
             metrics=RealTimeProjection.attach(engine),
+            history=MemoryHistory.attach(engine),
         )
         self._instances[instance_id] = instance
         return instance
