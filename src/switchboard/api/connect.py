@@ -13,6 +13,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import orjson
@@ -20,6 +21,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from switchboard.analytics.historical import (
+    SERVICE_LEVEL_THRESHOLDS_S,
+    ActivityTime,
+    ContactMetrics,
+    compute,
+)
 from switchboard.api.authz import AccessDenied, KeyResolver, authorize
 from switchboard.api.registry import ContactExtras, Instance, InstanceRegistry, UserExtras
 from switchboard.api.sigv4 import SignatureError, SigV4Verifier
@@ -35,6 +42,7 @@ from switchboard.api.wire import (
 )
 from switchboard.domain import commands as cmd
 from switchboard.domain.errors import DomainError
+from switchboard.domain.intervals import IntervalLength, zone_of
 from switchboard.domain.model import (
     CHANNELS,
     Agent,
@@ -61,6 +69,7 @@ from switchboard.domain.model import (
 )
 from switchboard.engine.clock import Clock, to_datetime
 from switchboard.engine.metrics import ScopeMetrics, free_slots, is_active_slot
+from switchboard.formats.aes import DecodedAgentEvent
 from switchboard.formats.ctr import DecodedContactRecord
 
 __all__ = ["create_app"]
@@ -414,6 +423,7 @@ def _router() -> APIRouter:
     _user_routes(router)
     _metrics_routes(router)
     _contact_routes(router)
+    _metrics_v2_routes(router)
     _search_routes(router)
     return router
 
@@ -1598,6 +1608,354 @@ def _contact_routes(router: APIRouter) -> None:
             if extras.description is not None:
                 contact["Description"] = extras.description
         return _json({"Contact": contact})
+
+
+# --------------------------------------------------------------------------- historical metrics
+# GetMetricDataV2 computes with analytics.historical.compute over the instance's History
+# (decoded agent events and contact records), clipped to [StartTime, EndTime): contact records
+# by DisconnectTimestamp, agent activity by replaying each agent's state in effect at StartTime
+# up to EndTime. Filters QUEUE, ROUTING_PROFILE (the agents whose profile it is now), AGENT and
+# CHANNEL select records before computing; Groupings QUEUE, CHANNEL and AGENT partition them,
+# one computation per group. Metrics from the agent event stream (activity times, occupancy,
+# non-response, answer rate) are per agent, so, as Amazon documents for most of them, they take
+# no QUEUE or CHANNEL filter or grouping here.
+
+
+@dataclass(frozen=True, slots=True)
+class _MetricV2:
+    read: Callable[[ContactMetrics, ActivityTime, int], float | None]
+    from_stream: bool = False
+    """From the agent event stream: per agent, no QUEUE or CHANNEL filter or grouping."""
+    threshold: bool = False
+
+
+def _activity_s(pick: Callable[[ActivityTime], int]) -> _MetricV2:
+    return _MetricV2(lambda _, a, __: round(pick(a) / 1000, 3), from_stream=True)
+
+
+_METRICS_V2: dict[str, _MetricV2] = {
+    "CONTACTS_HANDLED": _MetricV2(lambda c, _, __: c.contacts_handled),
+    "CONTACTS_QUEUED": _MetricV2(lambda c, _, __: c.contacts_queued),
+    "CONTACTS_ABANDONED": _MetricV2(lambda c, _, __: c.contacts_abandoned),
+    "AVG_HANDLE_TIME": _MetricV2(lambda c, _, __: c.avg_handle_time_s),
+    "SUM_HANDLE_TIME": _MetricV2(lambda c, _, __: c.handle_time_s),
+    "AVG_AFTER_CONTACT_WORK_TIME": _MetricV2(lambda c, _, __: c.avg_after_contact_work_time_s),
+    "SUM_AFTER_CONTACT_WORK_TIME": _MetricV2(lambda c, _, __: c.after_contact_work_time_s),
+    "AVG_INTERACTION_TIME": _MetricV2(lambda c, _, __: c.avg_interaction_time_s),
+    "SUM_INTERACTION_TIME": _MetricV2(lambda c, _, __: c.interaction_time_s),
+    "AVG_HOLD_TIME": _MetricV2(lambda c, _, __: c.avg_customer_hold_time_s),
+    "SUM_HOLD_TIME": _MetricV2(lambda c, _, __: c.customer_hold_time_s),
+    "AVG_QUEUE_ANSWER_TIME": _MetricV2(lambda c, _, __: c.avg_queue_answer_time_s),
+    "AVG_ABANDON_TIME": _MetricV2(lambda c, _, __: c.avg_abandon_time_s),
+    "MAX_QUEUED_TIME": _MetricV2(lambda c, _, __: c.max_queued_time_s),
+    "SERVICE_LEVEL": _MetricV2(lambda c, _, x: c.service_level_pct(x), threshold=True),
+    "AGENT_OCCUPANCY": _MetricV2(lambda _, a, __: a.occupancy_pct, from_stream=True),
+    "AGENT_ANSWER_RATE": _MetricV2(lambda c, _, __: c.answer_rate_pct, from_stream=True),
+    "AGENT_NON_RESPONSE": _MetricV2(lambda c, _, __: c.agent_non_response, from_stream=True),
+    "SUM_ONLINE_TIME_AGENT": _activity_s(lambda a: a.online_ms),
+    "SUM_NON_PRODUCTIVE_TIME_AGENT": _activity_s(lambda a: a.non_productive_ms),
+    "SUM_IDLE_TIME_AGENT": _activity_s(lambda a: a.idle_ms),
+    "SUM_CONTACT_TIME_AGENT": _activity_s(lambda a: a.on_contact_ms),
+    "SUM_ERROR_STATUS_TIME_AGENT": _activity_s(lambda a: a.error_ms),
+}
+_DAY_MS = 86_400_000
+_PERIODS: dict[str, tuple[IntervalLength, int]] = {
+    # IntervalPeriod: (the grid compute splits on, the longest StartTime-EndTime span)
+    "FIFTEEN_MIN": (IntervalLength.MINUTES_15, 3 * _DAY_MS),
+    "THIRTY_MIN": (IntervalLength.MINUTES_30, 3 * _DAY_MS),
+    "HOUR": (IntervalLength.HOUR, 3 * _DAY_MS),
+    "DAY": (IntervalLength.DAY, 35 * _DAY_MS),
+    "TOTAL": (IntervalLength.DAY, 35 * _DAY_MS),
+}
+_RETENTION_MS = 93 * _DAY_MS
+"""Connect keeps historical metrics for 3 months."""
+_FILTER_KEYS = ("QUEUE", "ROUTING_PROFILE", "AGENT", "CHANNEL")
+_GROUPINGS_V2 = ("QUEUE", "CHANNEL", "AGENT")
+
+
+@dataclass(slots=True)
+class _Selection:
+    """What the Filters keep: queue ARNs, agent ARNs and channels (None: no such filter)."""
+
+    queues: set[str] | None = None
+    agents: set[str] | None = None
+    channels: set[str] | None = None
+    by_queue_or_channel: bool = False
+
+    def keeps_record(self, record: DecodedContactRecord) -> bool:
+        agent = record.agent.arn if record.agent is not None else None
+        return (
+            (self.queues is None or record.queue_arn in self.queues)
+            and (self.channels is None or record.channel in self.channels)
+            and (self.agents is None or agent in self.agents)
+        )
+
+    def keeps_event(self, event: DecodedAgentEvent) -> bool:
+        return self.agents is None or event.agent_arn in self.agents
+
+
+def _epoch_ms(body: Body, name: str) -> Millis:
+    value = body.data.get(name)
+    if value is None:
+        raise InvalidParameterError(f"{name} is required")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidParameterError(f"{name} must be a timestamp in seconds since the epoch")
+    return round(value * 1000)
+
+
+def _selection(instance: Instance, body: Body) -> _Selection:
+    filters = body.structs("Filters", required=True)
+    if not 1 <= len(filters) <= 5:
+        raise InvalidParameterError("Filters must hold 1 to 5 filters")
+    state = instance.engine.state
+    arns = instance.arns
+    chosen = _Selection()
+    seen: set[str] = set()
+    for index, item in enumerate(filters):
+        where = f"Filters[{index}]"
+        key = _enum_text(item, "FilterKey", _FILTER_KEYS, required=True)
+        assert key is not None
+        if key in seen:
+            raise InvalidParameterError(f"{where}.FilterKey {key} is given twice")
+        seen.add(key)
+        _refuse_members(item, ("StringCondition",))
+        values = item.strs("FilterValues", required=True)
+        if not 1 <= len(values) <= 100:
+            raise InvalidParameterError(f"{where}.FilterValues must hold 1 to 100 values")
+        named = [(f"{where}.FilterValues[{i}]", _ref_id(v)) for i, v in enumerate(values)]
+        if key == "QUEUE":
+            chosen.queues = {arns.queue(_queue(instance, v, field).id) for field, v in named}
+            chosen.by_queue_or_channel = True
+        elif key == "CHANNEL":
+            for field, value in named:
+                if value not in Channel.__members__:
+                    raise InvalidParameterError(
+                        f"{field} {value!r} is not supported; use one of {_CHANNELS}"
+                    )
+            chosen.channels = {v for _, v in named}
+            chosen.by_queue_or_channel = True
+        else:
+            if key == "AGENT":
+                agents = {_user(instance, v).id for _, v in named}
+            else:
+                profiles = {_profile(instance, v, field).id for field, v in named}
+                agents = {a.id for a in state.agents.values() if a.profile_id in profiles}
+            found = {arns.agent(a) for a in agents}
+            chosen.agents = found if chosen.agents is None else chosen.agents & found
+    if not seen & {"QUEUE", "ROUTING_PROFILE", "AGENT"}:
+        raise InvalidParameterError("Filters must include a QUEUE, ROUTING_PROFILE or AGENT filter")
+    return chosen
+
+
+def _wanted_metrics(body: Body, *, by_queue_or_channel: bool) -> list[tuple[str, _MetricV2, int]]:
+    """The requested metrics: (name, how to read it, its threshold in seconds or 0)."""
+    items = body.structs("Metrics", required=True)
+    if not items:
+        raise InvalidParameterError("Metrics must name at least one metric")
+    out = []
+    for index, item in enumerate(items):
+        where = f"Metrics[{index}]"
+        _refuse_members(item, ("MetricId", "MetricFilters"))
+        name = item.need_str("Name")
+        metric = _METRICS_V2.get(name)
+        if metric is None:
+            raise InvalidParameterError(
+                f"{where}.Name {name!r} is not supported; use one of {', '.join(_METRICS_V2)}"
+            )
+        if metric.from_stream and by_queue_or_channel:
+            raise InvalidParameterError(
+                f"{where}.Name {name} comes from the agent event stream: filter and group it "
+                "by AGENT or ROUTING_PROFILE, not QUEUE or CHANNEL"
+            )
+        thresholds = item.structs("Threshold")
+        if len(thresholds) > 1:
+            raise InvalidParameterError(f"{where}.Threshold holds at most one threshold")
+        if not metric.threshold:
+            if thresholds:
+                raise InvalidParameterError(f"{where}.Threshold does not apply to {name}")
+            out.append((name, metric, 0))
+            continue
+        if not thresholds:
+            raise InvalidParameterError(f"{where}.Threshold is required for {name}")
+        threshold = thresholds[0]
+        comparison = threshold.need_str("Comparison")
+        if comparison != "LTE":
+            raise InvalidParameterError(
+                f"{where}.Threshold[0].Comparison {comparison!r} is not supported; use LTE "
+                "(answered or abandoned within X seconds, X included)"
+            )
+        value = threshold.data.get("ThresholdValue")
+        presets = SERVICE_LEVEL_THRESHOLDS_S
+        if isinstance(value, bool) or not isinstance(value, int | float) or value not in presets:
+            raise InvalidParameterError(
+                f"{where}.Threshold[0].ThresholdValue {value!r} is not supported; use one of "
+                f"{', '.join(str(x) for x in presets)}"
+            )
+        out.append((name, metric, int(value)))
+    return out
+
+
+def _clip(
+    events: Sequence[DecodedAgentEvent], start: Millis, end: Millis
+) -> list[DecodedAgentEvent]:
+    """Agent events over exactly `[start, end)`: each agent's state in effect at `start` (and
+    at `end`) stated again at that instant as a heartbeat, which `compute` counts time from
+    (and up to) without seeing a change."""
+    out: list[DecodedAgentEvent] = []
+    last: dict[str, DecodedAgentEvent] = {}
+    for given in events:
+        if given.at < start:
+            if given.current is None:
+                continue
+            event = replace(given, at=start, event_type="HEART_BEAT", previous=given.current)
+        else:
+            event = given
+        out.append(event)
+        if event.current is not None:
+            last[event.agent_arn] = event
+    for event in last.values():
+        out.append(replace(event, at=end, event_type="HEART_BEAT", previous=event.current))
+    return out
+
+
+def _group_key(record: DecodedContactRecord, groupings: Sequence[str]) -> tuple[str, ...] | None:
+    key = []
+    for grouping in groupings:
+        if grouping == "QUEUE":
+            value = record.queue_arn
+        elif grouping == "CHANNEL":
+            value = record.channel
+        else:
+            value = record.agent.arn if record.agent is not None else None
+        if value is None:
+            return None  # Amazon: each dimension in a result must have a value
+        key.append(value)
+    return tuple(key)
+
+
+def _dimensions(key: tuple[str, ...], groupings: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for grouping, value in zip(groupings, key, strict=True):
+        if grouping == "CHANNEL":
+            out["CHANNEL"] = value
+        else:
+            out[grouping] = _ref_id(value)
+            out[f"{grouping}_ARN"] = value
+    return out
+
+
+def _metrics_v2_routes(router: APIRouter) -> None:
+    @router.post("/metrics/data")
+    async def get_metric_data_v2(request: Request, clock: ClockDep, body: JsonBody) -> Response:
+        resource = body.need_str("ResourceArn")
+        registry: InstanceRegistry = request.app.state.instances
+        instance = next((i for i in registry if resource in (i.arn, i.id)), None)
+        if instance is None:
+            raise NotFoundError(f"ResourceArn {resource!r} is not an instance of this server")
+        start, end = _epoch_ms(body, "StartTime"), _epoch_ms(body, "EndTime")
+        interval = body.opt_struct("Interval")
+        period = "TOTAL"
+        time_zone = instance.engine.state.settings.time_zone
+        if interval is not None:
+            period = _enum_text(interval, "IntervalPeriod", _PERIODS, required=False) or period
+            time_zone = interval.opt_str("TimeZone", min_len=1) or time_zone
+            try:
+                zone_of(time_zone)
+            except ValueError as error:
+                raise InvalidParameterError(f"Interval.TimeZone: {error}") from None
+        length, longest = _PERIODS[period]
+        now = clock.now()
+        if start >= end:
+            raise InvalidParameterError("StartTime must be before EndTime")
+        if end > now:
+            raise InvalidParameterError("EndTime cannot be later than the current time")
+        if start < now - _RETENTION_MS:
+            raise InvalidParameterError("StartTime cannot be more than 3 months ago")
+        if end - start >= longest:
+            raise InvalidParameterError(
+                f"EndTime - StartTime must be less than {longest // _DAY_MS} days for "
+                f"IntervalPeriod {period}"
+            )
+        selection = _selection(instance, body)
+        groupings = body.strs("Groupings")
+        if len(groupings) > 4:
+            raise InvalidParameterError("Groupings holds at most 4 groupings")
+        for index, grouping in enumerate(groupings):
+            if grouping not in _GROUPINGS_V2:
+                raise InvalidParameterError(
+                    f"Groupings[{index}] {grouping!r} is not supported; use QUEUE, CHANNEL or AGENT"
+                )
+        if len(set(groupings)) != len(groupings):
+            raise InvalidParameterError("Groupings names a grouping twice")
+        by_queue_or_channel = selection.by_queue_or_channel or bool(
+            {"QUEUE", "CHANNEL"} & set(groupings)
+        )
+        wanted = _wanted_metrics(body, by_queue_or_channel=by_queue_or_channel)
+        needs_stream = any(metric.from_stream for _, metric, _ in wanted)
+
+        events, records = instance.history.records(start, end)
+        kept = [r for r in records if selection.keeps_record(r)]
+        stream = (
+            [e for e in _clip(events, start, end) if selection.keeps_event(e)]
+            if needs_stream
+            else []
+        )
+        groups: dict[tuple[str, ...], tuple[list[DecodedAgentEvent], list[DecodedContactRecord]]]
+        groups = {}
+        for record in kept:
+            key = _group_key(record, groupings)
+            if key is not None:
+                groups.setdefault(key, ([], []))[1].append(record)
+        for event in stream:  # only AGENT can group them (QUEUE and CHANNEL were refused)
+            key = (event.agent_arn,) if groupings else ()
+            groups.setdefault(key, ([], []))[0].append(event)
+
+        results: list[dict[str, Any]] = []
+        for key in sorted(groups):
+            group_events, group_records = groups[key]
+            computed = compute(group_events, group_records, interval=length, time_zone=time_zone)
+            if not computed.intervals:
+                continue
+            spans = [(start, end, computed.total)]
+            if period != "TOTAL":
+                spans = [
+                    (max(m.start, start), min(m.end, end), m) for m in computed.intervals.values()
+                ]
+            for begin, finish, metrics in spans:
+                collections = []
+                for name, metric, threshold in wanted:
+                    item: dict[str, Any] = {"Metric": {"Name": name}}
+                    if metric.threshold:
+                        item["Metric"]["Threshold"] = [
+                            {"Comparison": "LTE", "ThresholdValue": threshold}
+                        ]
+                    value = metric.read(metrics.contacts, metrics.activity, threshold)
+                    if value is not None:  # Amazon: no value where it cannot be computed
+                        item["Value"] = float(value)
+                    collections.append(item)
+                results.append(
+                    {
+                        "Dimensions": _dimensions(key, groupings),
+                        "MetricInterval": {
+                            "Interval": period,
+                            "StartTime": _seconds(begin),
+                            "EndTime": _seconds(finish),
+                        },
+                        "Collections": collections,
+                    }
+                )
+        size = body.opt_int("MaxResults", minimum=1, maximum=100)
+        chunk, token = page(
+            results,
+            kind="metric-data-v2",
+            next_token=body.opt_str("NextToken", max_len=2500),
+            max_results=None if size is None else str(size),
+            limit=100,
+        )
+        out: dict[str, Any] = {"MetricResults": list(chunk)}
+        if token is not None:
+            out["NextToken"] = token
+        return _json(out)
 
 
 # --------------------------------------------------------------------------- user search
