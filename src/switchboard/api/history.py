@@ -10,7 +10,7 @@ server supplies one that decodes its outbox (`decode_agent_event_line`,
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from typing import Protocol
 
 from switchboard.analytics.published import PublishedRecords
@@ -44,13 +44,21 @@ class History(Protocol):
 
 
 class MemoryHistory:
-    """Every record an engine publishes, in memory (the API-only server; tests)."""
+    """Every record an engine publishes, in memory (the API-only server; tests).
+
+    Indexed so that a window costs a few bisections: agent events by time, each agent's records
+    that carry a snapshot by time, contact records by DisconnectTimestamp.
+    """
 
     def __init__(self, published: PublishedRecords) -> None:
         self._published = published
         self._events: list[DecodedAgentEvent] = []
         self._times: list[Millis] = []
+        self._snapshots: dict[str, tuple[list[Millis], list[int]]] = {}
+        """Per agent ARN: the times and positions in `_events` of its records with a snapshot."""
         self._contacts: dict[str, DecodedContactRecord] = {}
+        self._by_disconnect: list[tuple[Millis, int, str]] = []
+        """(DisconnectTimestamp, arrival, ContactId) of every contact record, sorted."""
 
     @classmethod
     def attach(cls, engine: Engine) -> MemoryHistory:
@@ -61,29 +69,44 @@ class MemoryHistory:
         return history
 
     def on_agent_event(self, record: AgentStreamRecord) -> None:
-        # The engine's time never goes backwards, so the list stays sorted by time.
-        self._events.append(self._published.agent_event(record))
-        self._times.append(record.at)
+        # The engine's time never goes backwards, so the lists stay sorted by time.
+        event = self._published.agent_event(record)
+        if event.current is not None:
+            times, positions = self._snapshots.setdefault(event.agent_arn, ([], []))
+            times.append(event.at)
+            positions.append(len(self._events))
+        self._events.append(event)
+        self._times.append(event.at)
 
     def on_contact_record(self, view: ContactRecordView) -> None:
-        self._contacts[view.contact_id] = self._published.contact_record(view)
+        record = self._published.contact_record(view)
+        self._contacts[record.contact_id] = record
+        if record.disconnect_at is not None:
+            entry = (record.disconnect_at, len(self._by_disconnect), record.contact_id)
+            insort(self._by_disconnect, entry)
 
     def records(
         self, start: Millis, end: Millis
     ) -> tuple[list[DecodedAgentEvent], list[DecodedContactRecord]]:
-        first = bisect_left(self._times, start)
-        last = bisect_left(self._times, end)
-        in_effect: dict[str, DecodedAgentEvent] = {}
-        for event in self._events[:first]:
-            if event.current is not None:
-                in_effect[event.agent_arn] = event
-        events = [*in_effect.values(), *self._events[first:last]]
-        records = [
-            record
-            for record in self._contacts.values()
-            if record.disconnect_at is not None and start <= record.disconnect_at < end
-        ]
-        return events, records
+        events = self._events
+        in_effect = []
+        for times, positions in self._snapshots.values():
+            before = bisect_left(times, start) - 1
+            if before >= 0:
+                in_effect.append(events[positions[before]])
+        window = events[bisect_left(self._times, start) : bisect_left(self._times, end)]
+        entries = self._by_disconnect
+        records = []
+        seen: set[str] = set()
+        for at, _, contact_id in entries[
+            bisect_left(entries, (start,)) : bisect_left(entries, (end,))
+        ]:
+            record = self._contacts[contact_id]
+            # A record sent again replaces the earlier one: keep the latest, once.
+            if record.disconnect_at == at and contact_id not in seen:
+                seen.add(contact_id)
+                records.append(record)
+        return [*in_effect, *window], records
 
     def contact(self, contact_id: str) -> DecodedContactRecord | None:
         return self._contacts.get(contact_id)
