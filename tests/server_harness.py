@@ -9,12 +9,13 @@ same folder to test a restart.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import httpx
@@ -26,12 +27,16 @@ from switchboard.api.app import build_app
 from switchboard.api.auth import SERVER_ADMIN, Role
 from switchboard.api.server import Server
 from switchboard.api.session import COOKIE, CSRF_HEADER
+from switchboard.domain.commands import Command
+from switchboard.domain.events import Event
 from switchboard.engine.clock import Clock, SystemClock
+from switchboard.sinks.config import SinkSpec
 from switchboard.storage.backend import open_backend
 
 REGION = "us-east-1"
 MASTER_KEY = "m0W0rQ8mE6d0j1P2X8v1Y3l9cZ1v7dH2kFq3nR5tU6w="  # a test-only Fernet key
 PASSWORD = "Passw0rd!"
+T = TypeVar("T")
 
 
 @dataclass
@@ -65,11 +70,20 @@ class LiveServer:
         clock: Clock | None = None,
         routers: Sequence[Callable[[Server], APIRouter]] = (),
         key: tuple[str, str] | None = None,
+        snapshot_every: int = 50_000,
+        sinks: Mapping[str, list[SinkSpec]] | None = None,
     ) -> LiveServer:
         """Serve `folder/switchboard.db` (or `db`, e.g. a postgresql:// URL) on a free port."""
         environ = {"SWITCHBOARD_SECRET_KEY": MASTER_KEY}
         backend = open_backend(db or str(folder / "switchboard.db"))
-        server = Server(backend, clock=clock or SystemClock(), region=REGION, environ=environ)
+        server = Server(
+            backend,
+            clock=clock or SystemClock(),
+            region=REGION,
+            environ=environ,
+            snapshot_every=snapshot_every,
+            sinks=sinks,
+        )
         server.open()
         if key is None:
             made = server.accounts.create_key(
@@ -86,6 +100,8 @@ class LiveServer:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the server did not start")
             time.sleep(0.01)
+        while server.loop is None:  # the lifespan has started the timers
+            time.sleep(0.01)
         port = uv.servers[0].sockets[0].getsockname()[1]
         return cls(folder, f"http://127.0.0.1:{port}", server, key[0], key[1], uv, thread)
 
@@ -97,6 +113,25 @@ class LiveServer:
         """Stop, then serve the same database again with the same admin key."""
         self.stop()
         return LiveServer.start(self.folder, key=(self.key_id, self.secret), **kwargs)
+
+    def on_loop(self, action: Callable[[], T]) -> T:
+        """Run `action` on the server's event loop (where the engines live), then make what it
+        did durable, as a request would; its result."""
+        assert self.server.loop is not None
+
+        async def run() -> T:
+            result = action()
+            self.server.poke()
+            await self.server.flush()
+            return result
+
+        return asyncio.run_coroutine_threadsafe(run(), self.server.loop).result(timeout=30)
+
+    def execute(self, instance_id: str, command: Command) -> list[Event]:
+        """One engine command on the server's loop, made durable."""
+        instance = self.server.registry.get(instance_id)
+        assert instance is not None, instance_id
+        return self.on_loop(lambda: instance.engine.execute(command))
 
     # --- clients -----------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,10 +83,15 @@ class Server:
         self._durable: dict[str, _Durable] = {}
         self._commit_lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop that owns the engines (set when the timers start)."""
         self.failure: BaseException | None = None
         self.on_failure: Callable[[BaseException], None] = lambda _: None
         self.listeners: list[Callable[[], None]] = []
         """Called after each flush that wrote something (live push wakes on it)."""
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        """Coroutines the app's lifespan runs as tasks on the event loop beside the timers, and
+        cancels at shutdown (the `--demo` simulation); they call `poke()` after each command."""
 
     # --- instances ---------------------------------------------------------------------------
 
@@ -228,6 +233,7 @@ class Server:
 
     async def run_timers(self) -> None:
         """Fire deadlines and heartbeats on the real clock until cancelled."""
+        self.loop = asyncio.get_running_loop()
         while True:
             now = self.clock.now()
             soonest: int | None = None
