@@ -301,6 +301,11 @@ def test_agent_activity_metrics_refuse_a_queue_filter_or_grouping(day: Day) -> N
             "Filters[0].FilterValues[0]",
         ),
         (
+            {"Filters": [{"FilterKey": "AGENT", "FilterValues": ["nobody"]}]},
+            "ResourceNotFoundException",
+            "Filters[0].FilterValues[0]",
+        ),
+        (
             {"Filters": [{"FilterKey": "CHANNEL", "FilterValues": ["VOICE"]}]},
             "InvalidParameterException",
             "QUEUE, ROUTING_PROFILE or AGENT",

@@ -1669,6 +1669,8 @@ _PERIODS: dict[str, tuple[IntervalLength, int]] = {
 }
 _RETENTION_MS = 93 * _DAY_MS
 """Connect keeps historical metrics for 3 months."""
+_LATEST_S = 253_402_300_799
+"""9999-12-31T23:59:59Z: beyond it a timestamp is no date at all (and 1e308 would overflow)."""
 _FILTER_KEYS = ("QUEUE", "ROUTING_PROFILE", "AGENT", "CHANNEL")
 _GROUPINGS_V2 = ("QUEUE", "CHANNEL", "AGENT")
 
@@ -1698,7 +1700,11 @@ def _epoch_ms(body: Body, name: str) -> Millis:
     value = body.data.get(name)
     if value is None:
         raise InvalidParameterError(f"{name} is required")
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not -_LATEST_S <= value <= _LATEST_S
+    ):
         raise InvalidParameterError(f"{name} must be a timestamp in seconds since the epoch")
     return round(value * 1000)
 
@@ -1736,7 +1742,12 @@ def _selection(instance: Instance, body: Body) -> _Selection:
             chosen.by_queue_or_channel = True
         else:
             if key == "AGENT":
-                agents = {_user(instance, v).id for _, v in named}
+                for field, value in named:
+                    if AgentId(value) not in state.agents:
+                        raise NotFoundError(
+                            f"{field} {value!r} is not a user of instance {instance.id}"
+                        )
+                agents = {AgentId(v) for _, v in named}
             else:
                 profiles = {_profile(instance, v, field).id for field, v in named}
                 agents = {a.id for a in state.agents.values() if a.profile_id in profiles}
