@@ -173,6 +173,17 @@ class DialOut(Command):
     attributes: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferToQueue(Command):
+    """The agent sends a connected contact to a queue (DESIGN §3.14): their copy goes to ACW and
+    `new_contact_id` (made by the caller, as every id) enters `queue_id` as a TRANSFER."""
+
+    agent_id: AgentId
+    contact_id: ContactId
+    queue_id: QueueId
+    new_contact_id: ContactId
+
+
 # --- customers, the network, the API ------------------------------------------------------------
 
 

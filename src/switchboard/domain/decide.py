@@ -17,6 +17,7 @@ from switchboard.domain.model import (
     CLEARABLE_STATES,
     FAILED_STATES,
     MAX_CONCURRENCY,
+    TRANSFERABLE_STATES,
     AcwOnStatusChange,
     Agent,
     AgentId,
@@ -583,6 +584,48 @@ def _clear(d: Decision, c: cmd.ClearContact) -> None:
     _apply_next_status(d, agent)
 
 
+def _transfer_to_queue(d: Decision, c: cmd.TransferToQueue) -> None:
+    """DESIGN §3.14: the agent's copy ends (ACW follows, as for any ended conversation) and a new
+    contact, chained to it, waits in the target queue with a new enqueue time."""
+    state = d.state
+    agent = _agent(state, c.agent_id)
+    slot = _slot(state, agent, c.contact_id)
+    contact = slot.contact
+    if slot.state not in TRANSFERABLE_STATES:
+        raise _refuse(slot, agent, "transfer", "only a connected contact, or one on hold, can be")
+    # The agent leaves the conversation: the table's END row, to ENDED (ACW).
+    _check_move(slot, agent, Move.END, "transfer")
+    queue = state.queues.get(c.queue_id)
+    if queue is None:
+        raise NotFound(f"unknown queue {c.queue_id!r}")
+    if contact.channel not in queue.channels:
+        raise InvalidParameter(
+            f"queue {queue.name!r} does not take {contact.channel.value} contacts"
+        )
+    _check_new_contact_id(state, c.new_contact_id)
+    d.emit(
+        ev.ContactDisconnected(
+            at=d.now,
+            agent_id=agent.id,
+            contact_id=contact.id,
+            reason=DisconnectReason.AGENT_DISCONNECT,
+        )
+    )
+    d.emit(
+        ev.ContactTransferred(
+            at=d.now,
+            contact_id=c.new_contact_id,
+            previous_contact_id=contact.id,
+            initial_contact_id=contact.initial_id or contact.id,
+            channel=contact.channel,
+            queue_id=queue.id,
+            transferred_by=agent.id,
+            attributes=contact.attributes,
+            customer_endpoint=contact.customer_endpoint,
+        )
+    )
+
+
 def _check_new_contact_id(state: State, contact_id: ContactId) -> None:
     if not 1 <= len(contact_id) <= 256:
         raise InvalidParameter("ContactId must be 1 to 256 characters")
@@ -684,7 +727,11 @@ def _disconnect(d: Decision, contact: Contact, reason: DisconnectReason) -> None
 
 
 def _customer_hangup(d: Decision, c: cmd.CustomerHangup) -> None:
-    _disconnect(d, _contact(d.state, c.contact_id), DisconnectReason.CUSTOMER_DISCONNECT)
+    # A transfer keeps the customer on the line: hanging up ends the contact they are now on.
+    contact = _contact(d.state, c.contact_id)
+    while contact.next_id is not None and contact.next_id in d.state.contacts:
+        contact = d.state.contacts[contact.next_id]
+    _disconnect(d, contact, DisconnectReason.CUSTOMER_DISCONNECT)
 
 
 def _stop_contact(d: Decision, c: cmd.StopContact) -> None:
@@ -776,6 +823,7 @@ _DECIDERS: dict[type[cmd.Command], Callable[[Decision, Any], None]] = {
     cmd.EndContact: _end,
     cmd.ClearContact: _clear,
     cmd.DialOut: _dial_out,
+    cmd.TransferToQueue: _transfer_to_queue,
     cmd.StartInboundContact: _inbound,
     cmd.CustomerHangup: _customer_hangup,
     cmd.StopContact: _stop_contact,

@@ -208,6 +208,21 @@ class ContactAbandoned(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ContactTransferred(Event):
+    """A transfer made a new contact (`contact_id`, InitiationMethod TRANSFER) in a queue, chained
+    to the one it continues; the agent who transferred it left that one just before."""
+
+    contact_id: ContactId
+    previous_contact_id: ContactId
+    initial_contact_id: ContactId
+    channel: Channel
+    queue_id: QueueId
+    transferred_by: AgentId
+    attributes: tuple[tuple[str, str], ...] = ()
+    customer_endpoint: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ContactHeld(AgentEvent):
     contact_id: ContactId
 
@@ -267,6 +282,7 @@ __all__ = [
     "ContactOffered",
     "ContactQueued",
     "ContactResumed",
+    "ContactTransferred",
     "Event",
     "InstanceCreated",
     "MissReason",

@@ -77,6 +77,10 @@ ACTIVE_STATES = frozenset(
 ringing these make an agent On contact, and they are Amazon's active slots (SLOTS_ACTIVE)."""
 
 
+TRANSFERABLE_STATES = frozenset({ContactState.CONNECTED, ContactState.CONNECTED_ONHOLD})
+"""States from which the agent may transfer a contact: a conversation in progress (DESIGN §3.14)."""
+
+
 class InitiationMethod(StrEnum):
     INBOUND = "INBOUND"
     OUTBOUND = "OUTBOUND"

@@ -301,6 +301,28 @@ def _contact_queued(state: State, e: ev.ContactQueued) -> None:
     state._enqueue(contact, e.at)
 
 
+def _contact_transferred(state: State, e: ev.ContactTransferred) -> None:
+    state.contacts[e.previous_contact_id].next_id = e.contact_id
+    state.contact_seq += 1
+    contact = Contact(
+        id=e.contact_id,
+        channel=e.channel,
+        method=InitiationMethod.TRANSFER,
+        queue_id=e.queue_id,
+        initiated_at=e.at,
+        arrival_seq=state.contact_seq,
+        attributes=e.attributes,
+        customer_endpoint=e.customer_endpoint,
+    )
+    contact.initial_id = e.initial_contact_id
+    contact.previous_id = e.previous_contact_id
+    contact.enqueue_at = e.at
+    contact.system_connected_at = e.at  # the customer is still on the line
+    state.contacts[e.contact_id] = contact
+    state.contact_ids.add(e.contact_id)
+    state._enqueue(contact, e.at)
+
+
 def _contact_offered(state: State, e: ev.ContactOffered) -> None:
     contact = state.contacts[e.contact_id]
     agent = state.agents[e.agent_id]
@@ -467,6 +489,7 @@ _HANDLERS: dict[type[ev.Event], Callable[[State, Any], None]] = {
     ev.NextStatusSet: _next_status_set,
     ev.NextStatusCancelled: _next_status_cancelled,
     ev.ContactQueued: _contact_queued,
+    ev.ContactTransferred: _contact_transferred,
     ev.ContactOffered: _contact_offered,
     ev.ContactAccepted: _contact_accepted,
     ev.ContactMissed: _contact_missed,

@@ -139,7 +139,8 @@ class ContactRecordEncoder:
             "RelatedContactId": None,
             "ScheduledTimestamp": None,
             "SystemEndpoint": None,
-            "TransferCompletedTimestamp": None,
+            # A transfer to a queue completes as the agent leaves (DESIGN §3.14).
+            "TransferCompletedTimestamp": _s(r.disconnect_at) if r.next_id is not None else None,
             "TransferredToEndpoint": None,
             "VoiceIdResult": None,
         }
