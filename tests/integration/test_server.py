@@ -237,3 +237,43 @@ def test_sinks_receive_agent_events_from_the_log_and_resume_after_a_restart(
         assert len(ids) == len(set(ids)), "a clean restart sends nothing twice"
     finally:
         live.stop()
+
+
+def test_contacts_and_historical_metrics_from_before_a_restart_are_still_reported(
+    tmp_path: Path, db: str
+) -> None:
+    live = LiveServer.start(tmp_path, db=db)
+    seeded = live.seed_instance("history")
+    alice = AgentId(seeded.users["alice"])
+    started = SystemClock().now()
+    live.execute(seeded.instance_id, cmd.Login(agent_id=alice))
+    live.connect().put_user_status(
+        InstanceId=seeded.instance_id, UserId=alice, AgentStatusId=seeded.statuses["Available"]
+    )
+    contact = ContactId(str(uuid.uuid4()))
+    sales = QueueId(seeded.queues["Sales"])
+    for command in (
+        cmd.StartInboundContact(contact_id=contact, channel=Channel.VOICE, queue_id=sales),
+        cmd.AcceptContact(agent_id=alice, contact_id=contact),
+        cmd.CustomerHangup(contact_id=contact),
+        cmd.ClearContact(agent_id=alice, contact_id=contact),
+    ):
+        live.execute(seeded.instance_id, command)
+    live = live.restart(db=db)
+    try:
+        client = live.connect()
+        described = client.describe_contact(InstanceId=seeded.instance_id, ContactId=contact)
+        assert described["Contact"]["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+        assert described["Contact"]["AgentInfo"]["Id"] == alice
+        (instance,) = client.list_instances()["InstanceSummaryList"]
+        metrics = client.get_metric_data_v2(
+            ResourceArn=instance["Arn"],
+            StartTime=started / 1000 - 60,
+            EndTime=time.time(),
+            Filters=[{"FilterKey": "QUEUE", "FilterValues": [sales]}],
+            Metrics=[{"Name": "CONTACTS_HANDLED"}],
+        )
+        (result,) = metrics["MetricResults"]
+        assert result["Collections"][0]["Value"] == 1
+    finally:
+        live.stop()

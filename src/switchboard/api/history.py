@@ -16,11 +16,12 @@ from typing import Protocol
 from switchboard.analytics.published import PublishedRecords
 from switchboard.domain.model import Millis
 from switchboard.engine.engine import AgentStreamRecord, Engine
+from switchboard.engine.outbox import Outbox, RecordKind
 from switchboard.engine.views import ContactRecordView
-from switchboard.formats.aes import DecodedAgentEvent
-from switchboard.formats.ctr import DecodedContactRecord
+from switchboard.formats.aes import DecodedAgentEvent, decode_agent_event_line
+from switchboard.formats.ctr import DecodedContactRecord, decode_contact_record_line
 
-__all__ = ["History", "MemoryHistory"]
+__all__ = ["DurableHistory", "History", "MemoryHistory"]
 
 
 class History(Protocol):
@@ -69,8 +70,14 @@ class MemoryHistory:
         return history
 
     def on_agent_event(self, record: AgentStreamRecord) -> None:
-        # The engine's time never goes backwards, so the lists stay sorted by time.
-        event = self._published.agent_event(record)
+        self.add_agent_event(self._published.agent_event(record))
+
+    def on_contact_record(self, view: ContactRecordView) -> None:
+        self.add_contact_record(self._published.contact_record(view))
+
+    def add_agent_event(self, event: DecodedAgentEvent) -> None:
+        """Index one agent event (added in publication order: the lists stay sorted by time,
+        since the engine's time never goes backwards)."""
         if event.current is not None:
             times, positions = self._snapshots.setdefault(event.agent_arn, ([], []))
             times.append(event.at)
@@ -78,8 +85,7 @@ class MemoryHistory:
         self._events.append(event)
         self._times.append(event.at)
 
-    def on_contact_record(self, view: ContactRecordView) -> None:
-        record = self._published.contact_record(view)
+    def add_contact_record(self, record: DecodedContactRecord) -> None:
         self._contacts[record.contact_id] = record
         if record.disconnect_at is not None:
             entry = (record.disconnect_at, len(self._by_disconnect), record.contact_id)
@@ -110,3 +116,71 @@ class MemoryHistory:
 
     def contact(self, contact_id: str) -> DecodedContactRecord | None:
         return self._contacts.get(contact_id)
+
+    def events(self) -> list[DecodedAgentEvent]:
+        """Every agent event, in publication order."""
+        return list(self._events)
+
+    def contact_records(self) -> list[DecodedContactRecord]:
+        """The latest record of every contact, in the order they were first published."""
+        return list(self._contacts.values())
+
+
+class DurableHistory:
+    """A `MemoryHistory` that also holds what the instance published before this process started,
+    decoded from its outbox on first use (a restart does not wait for it).
+
+    `upto` is the last outbox position written before the engine reopened; everything later
+    arrives through the engine's listeners, in order, after the past.
+    """
+
+    def __init__(self, engine: Engine, outbox: Outbox, upto: int) -> None:
+        self._settings = engine.state.settings
+        self._published = PublishedRecords(self._settings)
+        self._index = MemoryHistory(self._published)
+        self._outbox = outbox
+        self._upto = upto
+        self._loaded = upto == 0
+        # Through methods, not bound to `_index`: loading the past replaces the index.
+        engine.on_agent_event(self._on_agent_event)
+        engine.on_contact_record(self._on_contact_record)
+
+    def _on_agent_event(self, record: AgentStreamRecord) -> None:
+        self._index.on_agent_event(record)
+
+    def _on_contact_record(self, view: ContactRecordView) -> None:
+        self._index.on_contact_record(view)
+
+    def _load(self) -> MemoryHistory:
+        if self._loaded:
+            return self._index
+        past = MemoryHistory(self._published)
+        after = 0
+        while after < self._upto:
+            page = self._outbox.read(after, 5000)
+            if not page:
+                break
+            for stored in page:
+                if stored.position > self._upto:
+                    break
+                entry = stored.entry
+                if entry.kind is RecordKind.AGENT_EVENT:
+                    past.add_agent_event(decode_agent_event_line(entry.payload))
+                else:
+                    past.add_contact_record(decode_contact_record_line(entry.payload))
+            after = page[-1].position
+        live = self._index
+        for event in live.events():
+            past.add_agent_event(event)
+        for record in live.contact_records():
+            past.add_contact_record(record)
+        self._index, self._loaded = past, True
+        return past
+
+    def records(
+        self, start: Millis, end: Millis
+    ) -> tuple[list[DecodedAgentEvent], list[DecodedContactRecord]]:
+        return self._load().records(start, end)
+
+    def contact(self, contact_id: str) -> DecodedContactRecord | None:
+        return self._load().contact(contact_id)

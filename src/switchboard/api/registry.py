@@ -263,6 +263,7 @@ class InstanceRegistry:
         identity_management_type: str = "CONNECT_MANAGED",
         inbound_calls: bool = True,
         outbound_calls: bool = True,
+        history: History | None = None,
     ) -> Instance:
         """Serve an instance whose engine exists (made by `create`, or reopened from its log)."""
         settings = engine.state.settings
@@ -291,7 +292,7 @@ class InstanceRegistry:
             hours=hours,
             security_profiles=profiles,
             metrics=RealTimeProjection.attach(engine),
-            history=MemoryHistory.attach(engine),
+            history=history if history is not None else MemoryHistory.attach(engine),
         )
         self._instances[instance_id] = instance
         return instance

@@ -24,6 +24,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.api.auth import Accounts, secret_box
+from switchboard.api.history import DurableHistory
 from switchboard.api.registry import CONFIGURATION_EVENTS, Instance, InstanceRegistry
 from switchboard.domain import events as ev
 from switchboard.engine.clock import Clock
@@ -133,6 +134,7 @@ class Server:
                 identity_management_type=document["identity_management_type"],
                 inbound_calls=document["inbound_calls"],
                 outbound_calls=document["outbound_calls"],
+                history=DurableHistory(engine, store.outbox, upto=store.last_position),
             )
             instance.load_document(document)
             self._durable[instance_id].snapshot_seq = latest[0] if latest else 0

@@ -94,6 +94,11 @@ class SqlStore:
         """The sequence number the next appended event will get (the first is 1)."""
         return self._next_seq
 
+    @property
+    def last_position(self) -> int:
+        """The outbox position of the last record stored (0: none yet)."""
+        return self._next_position - 1
+
     def append(self, events: Sequence[Event]) -> None:
         self.append_batch(events, ())
 
