@@ -20,6 +20,7 @@ import pytest
 from switchboard.domain import commands as cmd
 from switchboard.domain.model import AgentId, Channel, ContactId, ContactState, QueueId
 from switchboard.engine.clock import ManualClock, SystemClock
+from switchboard.sinks.config import SinkSpec
 from switchboard.sinks.jsonl import JsonlSink
 from tests.server_harness import PASSWORD, LiveServer
 from tests.services import require
@@ -201,7 +202,9 @@ def test_sinks_receive_agent_events_from_the_log_and_resume_after_a_restart(
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "stream"
-    sinks = {"*": [lambda alias: JsonlSink(folder / alias, name="files", fsync=False)]}
+    sinks: dict[str, list[SinkSpec]] = {
+        "*": [lambda alias: JsonlSink(folder / alias, name="files", fsync=False)]
+    }
     live = LiveServer.start(tmp_path, sinks=sinks)
     seeded = live.seed_instance("sinks")
     client = live.connect()
