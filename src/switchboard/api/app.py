@@ -49,9 +49,15 @@ def build_app(server: Server, *, routers: ExtraRouters | None = None) -> ASGIApp
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         server.start_sinks()
         timers = asyncio.create_task(server.run_timers(), name="switchboard-timers")
+        tasks = [
+            asyncio.create_task(run(), name="switchboard-background") for run in server.background
+        ]
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             timers.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await timers
