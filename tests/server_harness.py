@@ -72,10 +72,11 @@ class LiveServer:
         key: tuple[str, str] | None = None,
         snapshot_every: int = 50_000,
         sinks: Mapping[str, list[SinkSpec]] | None = None,
+        schema: str = "switchboard",
     ) -> LiveServer:
         """Serve `folder/switchboard.db` (or `db`, e.g. a postgresql:// URL) on a free port."""
         environ = {"SWITCHBOARD_SECRET_KEY": MASTER_KEY}
-        backend = open_backend(db or str(folder / "switchboard.db"))
+        backend = open_backend(db or str(folder / "switchboard.db"), schema=schema)
         server = Server(
             backend,
             clock=clock or SystemClock(),
@@ -110,8 +111,9 @@ class LiveServer:
         self._thread.join(timeout=30)
 
     def restart(self, **kwargs: Any) -> LiveServer:
-        """Stop, then serve the same database again with the same admin key."""
+        """Stop, then serve the same database again with the same admin key (and schema)."""
         self.stop()
+        kwargs.setdefault("schema", self.server.backend.schema)
         return LiveServer.start(self.folder, key=(self.key_id, self.secret), **kwargs)
 
     def on_loop(self, action: Callable[[], T]) -> T:

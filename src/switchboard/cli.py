@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import psycopg
 import uvicorn
 from rich.console import Console
 from rich.progress import Progress
@@ -362,8 +363,15 @@ def serve(  # noqa: PLR0917 -- click passes each option positionally
         backend = open_backend(db)
         server = Server(backend, clock=SystemClock(), region=region, sinks=sinks)
         server.open()
-    except (LeaseHeld, MasterKeyError, SinkConfigError, FileNotFoundError) as error:
-        raise click.ClickException(str(error)) from None
+    except (
+        LeaseHeld,
+        MasterKeyError,
+        SinkConfigError,
+        ValueError,
+        OSError,
+        psycopg.Error,
+    ) as error:
+        raise click.ClickException(f"cannot serve --db {db}: {error}") from None
     routers = _web_routers()
     if demo:
         demo_run = importlib.import_module("switchboard.api.demo").Demo.seed(server)
@@ -429,7 +437,7 @@ def keys_create(role: str, db: str) -> None:
     try:
         backend = open_backend(db)
         box = secret_box(backend, os.environ)
-    except (MasterKeyError, FileNotFoundError) as error:
+    except (MasterKeyError, ValueError, OSError, psycopg.Error) as error:
         raise click.ClickException(str(error)) from None
     with closing(backend):
         accounts = Accounts(backend.catalog, box)

@@ -28,26 +28,27 @@ from tests.services import require
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def _drop_switchboard_schemas() -> None:
+def _drop_schemas(prefix: str) -> None:
     with psycopg.connect(POSTGRES, autocommit=True) as db:
         rows = db.execute(
-            "SELECT schema_name FROM information_schema.schemata "
-            "WHERE schema_name LIKE 'switchboard%'"
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE %s",
+            (prefix + "%",),
         ).fetchall()
         for (schema,) in rows:
             db.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The `--db` of each backend (PostgreSQL: the schemas are dropped before and after)."""
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Where each backend serves from, as `LiveServer.start` options: a SQLite file, or
+    PostgreSQL schemas of this test's own prefix (dropped after)."""
     if request.param == "sqlite":
-        yield str(tmp_path / "switchboard.db")
+        yield {"db": str(tmp_path / "switchboard.db")}
         return
     require("postgresql")
-    _drop_switchboard_schemas()
-    yield POSTGRES
-    _drop_switchboard_schemas()
+    prefix = f"sbtest{uuid.uuid4().hex[:8]}"
+    yield {"db": POSTGRES, "schema": prefix}
+    _drop_schemas(prefix)
 
 
 def _status_name(live: LiveServer, instance_id: str, user_id: str) -> str:
@@ -58,9 +59,9 @@ def _status_name(live: LiveServer, instance_id: str, user_id: str) -> str:
 
 
 def test_a_restart_keeps_instances_configuration_users_passwords_and_statuses(
-    tmp_path: Path, db: str
+    tmp_path: Path, db: dict[str, str]
 ) -> None:
-    live = LiveServer.start(tmp_path, db=db)
+    live = LiveServer.start(tmp_path, **db)
     seeded = live.seed_instance("keeps")
     client = live.connect()
     client.put_user_status(
@@ -70,7 +71,7 @@ def test_a_restart_keeps_instances_configuration_users_passwords_and_statuses(
     )
     queue = client.describe_queue(InstanceId=seeded.instance_id, QueueId=seeded.queues["Sales"])
 
-    live = live.restart(db=db)
+    live = live.restart(**db)
     try:
         client = live.connect()
         (summary,) = client.list_instances()["InstanceSummaryList"]
@@ -91,10 +92,10 @@ def test_a_restart_keeps_instances_configuration_users_passwords_and_statuses(
         live.stop()
 
 
-def _stored_event_types(db: str, folder: Path, instance_id: str) -> list[str]:
+def _stored_event_types(db: str, folder: Path, instance_id: str, prefix: str) -> list[str]:
     """The event types in an instance's store, read behind the running server's back."""
     if db.startswith("postgresql"):
-        schema = "switchboard_" + instance_id.replace("-", "")
+        schema = f"{prefix}_" + instance_id.replace("-", "")
         with psycopg.connect(POSTGRES, autocommit=True) as conn:
             rows = conn.execute(f'SELECT type FROM "{schema}".events ORDER BY seq').fetchall()
         return [str(r[0]) for r in rows]
@@ -103,19 +104,20 @@ def _stored_event_types(db: str, folder: Path, instance_id: str) -> list[str]:
         return [str(r[0]) for r in conn.execute("SELECT type FROM events ORDER BY seq")]
 
 
-def test_a_change_is_on_disk_before_it_is_acknowledged(tmp_path: Path, db: str) -> None:
-    live = LiveServer.start(tmp_path, db=db)
+def test_a_change_is_on_disk_before_it_is_acknowledged(tmp_path: Path, db: dict[str, str]) -> None:
+    live = LiveServer.start(tmp_path, **db)
     try:
         seeded = live.seed_instance("acks")
         client = live.connect()
-        before = _stored_event_types(db, tmp_path, seeded.instance_id)
+        prefix = live.server.backend.schema
+        before = _stored_event_types(db["db"], tmp_path, seeded.instance_id, prefix)
         client.put_user_status(
             InstanceId=seeded.instance_id,
             UserId=seeded.users["bob"],
             AgentStatusId=seeded.statuses["Training"],
         )
         # No wait, no flush: the answer came, so the event is already in the store.
-        after = _stored_event_types(db, tmp_path, seeded.instance_id)
+        after = _stored_event_types(db["db"], tmp_path, seeded.instance_id, prefix)
         assert after[: len(before)] == before
         assert "AgentStatusChanged" in after[len(before) :]
     finally:
@@ -123,10 +125,10 @@ def test_a_change_is_on_disk_before_it_is_acknowledged(tmp_path: Path, db: str) 
 
 
 def test_an_offer_that_times_out_while_the_server_is_down_is_missed_at_restart(
-    tmp_path: Path, db: str
+    tmp_path: Path, db: dict[str, str]
 ) -> None:
     clock = ManualClock(SystemClock().now())  # near real time: boto3 signs with the real clock
-    live = LiveServer.start(tmp_path, db=db, clock=clock)
+    live = LiveServer.start(tmp_path, **db, clock=clock)
     seeded = live.seed_instance("timers")
     alice = AgentId(seeded.users["alice"])
     live.execute(seeded.instance_id, cmd.Login(agent_id=alice))
@@ -146,7 +148,7 @@ def test_an_offer_that_times_out_while_the_server_is_down_is_missed_at_restart(
     live.stop()
 
     clock.advance(25_000)  # past the 20 s offer timeout, while nothing runs
-    live = LiveServer.start(tmp_path, db=db, clock=clock, key=(live.key_id, live.secret))
+    live = LiveServer.start(tmp_path, **db, clock=clock, key=(live.key_id, live.secret))
     try:
         instance = live.server.registry.get(seeded.instance_id)
         assert instance is not None
@@ -166,9 +168,9 @@ def test_an_offer_that_times_out_while_the_server_is_down_is_missed_at_restart(
 
 
 def test_a_restart_from_a_snapshot_plus_tail_equals_the_state_before(
-    tmp_path: Path, db: str
+    tmp_path: Path, db: dict[str, str]
 ) -> None:
-    live = LiveServer.start(tmp_path, db=db, snapshot_every=5)
+    live = LiveServer.start(tmp_path, **db, snapshot_every=5)
     seeded = live.seed_instance("snapshots")
     client = live.connect()
     for name in ("Break", "Available", "Training", "Break", "Available", "Break"):
@@ -181,7 +183,7 @@ def test_a_restart_from_a_snapshot_plus_tail_equals_the_state_before(
     durable = live.server.durable(seeded.instance_id)
     assert durable.snapshot_seq > 0, "a snapshot was taken along the way"
     before = live.on_loop(lambda: _comparable(live, seeded.instance_id))
-    live = live.restart(db=db, snapshot_every=5)
+    live = live.restart(**db, snapshot_every=5)
     try:
         assert live.on_loop(lambda: _comparable(live, seeded.instance_id)) == before
     finally:
@@ -243,9 +245,9 @@ def test_sinks_receive_agent_events_from_the_log_and_resume_after_a_restart(
 
 
 def test_contacts_and_historical_metrics_from_before_a_restart_are_still_reported(
-    tmp_path: Path, db: str
+    tmp_path: Path, db: dict[str, str]
 ) -> None:
-    live = LiveServer.start(tmp_path, db=db)
+    live = LiveServer.start(tmp_path, **db)
     seeded = live.seed_instance("history")
     alice = AgentId(seeded.users["alice"])
     started = SystemClock().now()
@@ -262,7 +264,7 @@ def test_contacts_and_historical_metrics_from_before_a_restart_are_still_reporte
         cmd.ClearContact(agent_id=alice, contact_id=contact),
     ):
         live.execute(seeded.instance_id, command)
-    live = live.restart(db=db)
+    live = live.restart(**db)
     try:
         client = live.connect()
         described = client.describe_contact(InstanceId=seeded.instance_id, ContactId=contact)
