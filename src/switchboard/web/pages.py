@@ -11,11 +11,18 @@ from collections.abc import Callable
 from fastapi import APIRouter
 
 from switchboard.api.server import Server
-from switchboard.web import ccp, shell
+from switchboard.web import admin, ccp, contacts, dashboard, reports, shell
 
 __all__ = ["routers"]
 
 
 def routers() -> list[Callable[[Server], APIRouter]]:
     """Every page router; a new page module appends its `router` here."""
-    return [shell.router, ccp.router]
+    return [
+        shell.router,
+        ccp.router,
+        dashboard.router,
+        contacts.router,
+        reports.router,
+        admin.router,
+    ]
