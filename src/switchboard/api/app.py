@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from switchboard.api import access_keys, ccp, push, supervisor
 from switchboard.api.authz import key_principal
 from switchboard.api.connect import create_app as create_connect_app
+from switchboard.api.limits import BodyLimit
 from switchboard.api.server import DurableResponses, Server
 from switchboard.api.session import install_problem_handlers
 from switchboard.api.sigv4 import SigV4Verifier
@@ -79,7 +80,7 @@ def build_app(server: Server, *, routers: ExtraRouters | None = None) -> ASGIApp
     for make in [ccp.router, supervisor.router, push.router, access_keys.router, *(routers or [])]:
         app.include_router(make(server))
     app.mount("/", connect)
-    return DurableResponses(app, server)
+    return BodyLimit(DurableResponses(app, server))
 
 
 def _health_router(server: Server) -> APIRouter:
