@@ -55,6 +55,7 @@ __all__ = [
     "agent_rows",
     "metric_filters",
     "metric_rows",
+    "own_instance",
     "router",
     "service_level_today",
 ]
@@ -453,13 +454,13 @@ class BulkAction(_Request):
 # --- routes --------------------------------------------------------------------------------------
 
 
-def _instance_of(who: SignedIn, instance_id: str) -> Instance:
-    """The session's instance, which must be the one in the path."""
+def own_instance(who: SignedIn, instance_id: str) -> Instance:
+    """The session's instance, which must be the one in the path (403 for any other)."""
     if who.instance.id != instance_id:
         raise ApiProblem(
             403,
             "AccessDenied",
-            f"Your session is for instance {who.instance.id}; it cannot see or change "
+            f"Your session is for instance {who.instance.id}; it cannot see, watch or change "
             f"instance {instance_id}",
         )
     return who.instance
@@ -533,7 +534,7 @@ def router(server: Server) -> APIRouter:
         queue_id: Annotated[str | None, Query(alias="QueueId", max_length=256)] = None,
         profile_id: Annotated[str | None, Query(alias="RoutingProfileId", max_length=256)] = None,
     ) -> list[dict[str, Any]]:
-        instance = _instance_of(who, instance_id)
+        instance = own_instance(who, instance_id)
         filters = agent_filters(instance, queue_id, profile_id)
         return agent_rows(instance, filters, now=server.clock.now())
 
@@ -544,7 +545,7 @@ def router(server: Server) -> APIRouter:
         queue_id: Annotated[str | None, Query(alias="QueueId", max_length=256)] = None,
         channel: Annotated[str | None, Query(alias="Channel", max_length=16)] = None,
     ) -> list[dict[str, Any]]:
-        instance = _instance_of(who, instance_id)
+        instance = own_instance(who, instance_id)
         filters = metric_filters(instance, queue_id, channel)
         return metric_rows(instance, filters, now=server.clock.now())
 
@@ -552,7 +553,7 @@ def router(server: Server) -> APIRouter:
     async def change_status(
         who: Supervisor, instance_id: InstancePath, user_id: UserPath, body: StatusChange
     ) -> dict[str, Any]:
-        instance = _instance_of(who, instance_id)
+        instance = own_instance(who, instance_id)
         agent = _agent(instance, user_id)
         detail = set_status(who, agent, _status(instance, body.AgentStatusId))
         await audit(who, "SET_STATUS", agent, body.Reason, detail)
@@ -569,7 +570,7 @@ def router(server: Server) -> APIRouter:
         contact_id: Annotated[str, Path(alias="ContactId", max_length=256)],
         body: Reasoned,
     ) -> dict[str, Any]:
-        instance = _instance_of(who, instance_id)
+        instance = own_instance(who, instance_id)
         agent = _agent(instance, user_id)
         slot = agent.slots.get(ContactId(contact_id))
         if slot is None:
@@ -593,7 +594,7 @@ def router(server: Server) -> APIRouter:
     async def force_logout(
         who: Supervisor, instance_id: InstancePath, user_id: UserPath, body: Reasoned
     ) -> dict[str, Any]:
-        instance = _instance_of(who, instance_id)
+        instance = own_instance(who, instance_id)
         agent = _agent(instance, user_id)
         detail = logout(who, agent)
         await audit(who, "LOGOUT", agent, body.Reason, detail)
@@ -603,7 +604,7 @@ def router(server: Server) -> APIRouter:
     async def bulk(
         who: Supervisor, instance_id: InstancePath, body: BulkAction
     ) -> list[dict[str, Any]]:
-        instance = _instance_of(who, instance_id)
+        instance = own_instance(who, instance_id)
         status = _status(instance, body.AgentStatusId) if body.AgentStatusId else None
         results: list[dict[str, Any]] = []
         for user_id in dict.fromkeys(body.UserIds):
@@ -626,7 +627,7 @@ def router(server: Server) -> APIRouter:
         instance_id: InstancePath,
         limit: Annotated[int, Query(alias="Limit", ge=1, le=MAX_AUDIT_LIMIT)] = 100,
     ) -> list[dict[str, Any]]:
-        instance = _instance_of(who, instance_id)
+        instance = own_instance(who, instance_id)
         entries = await asyncio.to_thread(server.backend.catalog.audit_trail, instance.id, limit)
         return [
             {
