@@ -115,6 +115,8 @@ class Field:
 
     label: str
     value: str
+    at: Millis | None = None
+    """For a time: the instant, which the page shows in the viewer's zone."""
 
 
 def _when(at: Millis | None) -> str:
@@ -134,18 +136,18 @@ def summary_fields(record: DecodedContactRecord) -> list[Field]:
         Field("Contact ID", record.contact_id),
         Field("Channel", record.channel),
         Field("Initiation method", record.initiation_method or "—"),
-        Field("Initiation timestamp", _when(record.initiated_at)),
+        Field("Initiation timestamp", _when(record.initiated_at), record.initiated_at),
         Field("Queue", record.queue_name or "—"),
-        Field("Enqueue timestamp", _when(record.enqueue_at)),
+        Field("Enqueue timestamp", _when(record.enqueue_at), record.enqueue_at),
         Field("Time in queue", _secs(record.queue_s)),
         Field("Agent", summary.agent if connected else NO_AGENT),
         Field("Agent connection attempts", str(record.attempts)),
-        Field("Disconnect timestamp", _when(record.disconnect_at)),
+        Field("Disconnect timestamp", _when(record.disconnect_at), record.disconnect_at),
         Field("Disconnect reason", record.disconnect_reason or "—"),
     ]
     if connected and agent is not None:
         fields += [
-            Field("Connected to agent", _when(agent.connected_at)),
+            Field("Connected to agent", _when(agent.connected_at), agent.connected_at),
             Field("Agent interaction", _secs(agent.interaction_s)),
             Field("Customer hold", _secs(agent.hold_s)),
             Field("Number of holds", "—" if agent.holds is None else str(agent.holds)),

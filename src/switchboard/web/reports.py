@@ -245,10 +245,10 @@ def _number(value: Value) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-def chart_svg(table: ReportTable, label: Callable[[Millis], str]) -> str:
+def chart_svg(table: ReportTable, label: Callable[[Millis], str], *, sub_day: bool = True) -> str:
     """The table's chart: per interval, stacked bars summed over its rows (agents: time by
-    activity, in hours; queues: contacts handled and abandoned), with a legend. Empty when
-    the table has no rows."""
+    activity, in hours; queues: contacts handled and abandoned), with a legend; ticks show the
+    interval's time of day (`sub_day`) or its date. Empty when the table has no rows."""
     if not table.rows:
         return ""
     series = _AGENT_SERIES if table.grouping is Grouping.AGENTS else _QUEUE_SERIES
@@ -264,7 +264,7 @@ def chart_svg(table: ReportTable, label: Callable[[Millis], str]) -> str:
     top = max((sum(values) for values in sums.values()), default=0.0) or 1.0
     plot_w, plot_h = _W - _PAD_L - 8, _H - _PAD_B - _PAD_T
     slot = plot_w / len(starts)
-    bar = max(2.0, slot * 0.7)
+    bar = min(48.0, max(2.0, slot * 0.7))
     unit = "hours" if scale_hours else "contacts"
     parts = [
         (
@@ -292,7 +292,7 @@ def chart_svg(table: ReportTable, label: Callable[[Millis], str]) -> str:
                 f"{_fmt(value)} {unit}</title></rect>"
             )
         if n % every == 0:
-            tick = label(start)[11:16] if table_is_sub_day(starts) else label(start)[:10]
+            tick = label(start)[11:16] if sub_day else label(start)[:10]
             parts.append(f'<text x="{x:.1f}" y="{_H - 8}" class="axis">{escape(tick)}</text>')
     parts.append("</svg>")
     legend = "".join(
@@ -300,11 +300,6 @@ def chart_svg(table: ReportTable, label: Callable[[Millis], str]) -> str:
         for _, name, colour in series
     )
     return f'<figure class="report-chart">{"".join(parts)}<ul class="legend">{legend}</ul></figure>'
-
-
-def table_is_sub_day(starts: Sequence[Millis]) -> bool:
-    """Whether the intervals are shorter than a day (ticks then show the time, else the date)."""
-    return len(starts) > 1 and starts[1] - starts[0] < 86_400_000
 
 
 def _chart_title(table: ReportTable) -> str:
@@ -402,7 +397,9 @@ def router(server: Server) -> APIRouter:
             who,
             title="Reports",
             table=table,
-            chart=chart_svg(table, metrics.grid.label),
+            chart=chart_svg(
+                table, metrics.grid.label, sub_day=metrics.interval is not IntervalLength.DAY
+            ),
             form=form,
             intervals=_INTERVALS,
             problem=problem,

@@ -193,7 +193,7 @@ function buildRow(row) {
     el("th", { scope: "row", class: "username", text: username }),
     el("td", { class: "status", "data-cell": "status" }),
     el("td", { class: "activity", "data-cell": "activity" }),
-    el("td", { class: "contact-state", "data-cell": "contact" }),
+    el("td", { class: "contact-cell", "data-cell": "contact" }),
     el("td", { class: "duration num", "data-cell": "duration" }),
     el("td", { class: "slots", "data-cell": "slots" }),
     el("td", { class: "next", "data-cell": "next" }),
