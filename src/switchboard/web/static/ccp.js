@@ -247,7 +247,7 @@ function fillCard(card, contact, queues) {
   card.contact = contact;
   const offer = isOffer(contact);
   const failed = FAILED_STATES.has(contact.State);
-  const kind = contactKind(contact.State);
+  const kind = offer ? "incoming" : contactKind(contact.State);
   card.dataset.kind = kind;
   card.dataset.state = contact.State;
   card.classList.toggle("offer", offer);
