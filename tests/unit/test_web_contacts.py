@@ -5,7 +5,13 @@ from __future__ import annotations
 from switchboard.formats.aes import DecodedAgentEvent, decode_agent_event
 from switchboard.formats.ctr import DecodedContactRecord, decode_contact_record
 from switchboard.formats.summary import NO_AGENT
-from switchboard.web.contacts import contact_window, search, summary_fields, timeline
+from switchboard.web.contacts import (
+    contact_window,
+    parse_local,
+    search,
+    summary_fields,
+    timeline,
+)
 from tests.support import BASIC, World
 
 
@@ -190,3 +196,12 @@ def test_the_contact_window_covers_initiation_to_the_last_update() -> None:
     world = busy_day()
     start, end = contact_window(record(world, "c3"))
     assert (start - world.start, end - world.start) == (100_000, 136_000)
+
+
+def test_the_search_range_reads_utc_wall_clock_or_an_offset() -> None:
+    nine = 1_767_603_600_000  # 2026-01-05T09:00:00Z
+    assert parse_local("2026-01-05T09:00", default=0) == nine
+    assert parse_local("2026-01-05T09:00:00.000Z", default=0) == nine
+    assert parse_local("2026-01-05T04:00-05:00", default=0) == nine
+    assert parse_local("", default=7) == 7
+    assert parse_local("not a time", default=7) == 7

@@ -121,7 +121,9 @@ def _profile_lines(instance: Instance) -> list[dict[str, Any]]:
                 "name": profile.name,
                 "description": instance.descriptions.get(profile.id, ""),
                 "concurrency": " · ".join(
-                    f"{c.value.title()} {n}" for c, n in sorted(profile.concurrency.items()) if n
+                    f"{c.value.title()} {n}"
+                    for c in CHANNELS
+                    if (n := profile.concurrency.get(c, 0))
                 ),
                 "queues": ", ".join(queues) or "—",
                 "outbound": state.queues[outbound].name if outbound in state.queues else "—",
