@@ -55,7 +55,7 @@ from tests.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
 SWITCHBOARD = ROOT / ".venv" / "bin" / "switchboard"
-AGENTS = 6
+AGENTS = 10
 QUEUE_THREADS = 2
 STATUSES = ("Available", "Break")
 
