@@ -309,6 +309,32 @@ def test_a_break_agent_dials_out_and_is_non_productive_and_on_contact_at_once(
     assert values == {"AGENTS_NON_PRODUCTIVE": 1.0, "AGENTS_ON_CONTACT": 1.0}
 
 
+def test_a_rejected_call_waits_as_missed_until_cleared_and_acw_shows_its_limit(
+    live: LiveServer, center: Seeded
+) -> None:
+    live.connect().update_user_phone_config(
+        InstanceId=center.instance_id,
+        UserId=center.users["alice"],
+        PhoneConfig={"PhoneType": "SOFT_PHONE", "AfterContactWorkTimeLimit": 30},
+    )
+    alice = on_duty(live, center, "alice")
+    first = call_in(live, center)
+    missed = ok(alice.post(f"/switchboard/ccp/contacts/{first}/reject"))
+    assert card(missed, first)["State"] == "MISSED"
+    assert card(missed, first)["Actions"] == ["clear"]
+    assert missed["Agent"]["Activity"]["Name"] == "Missed"
+    assert missed["Agent"]["Activity"]["Since"] == card(missed, first)["StateSince"]
+    ok(alice.post(f"/switchboard/ccp/contacts/{first}/clear"))
+    # the call went back to its queue: alice, free again, is offered it once more
+    again = ccp(alice)
+    assert card(again, first)["State"] == "CONNECTING"
+    ok(alice.post(f"/switchboard/ccp/contacts/{first}/accept"))
+    acw = ok(alice.post(f"/switchboard/ccp/contacts/{first}/end"))
+    ended = card(acw, first)
+    assert ended["AcwExpiresAt"] == ended["StateSince"] + 30_000
+    assert "OfferExpiresAt" not in ended
+
+
 def test_choosing_a_status_on_a_contact_sets_the_next_status(
     live: LiveServer, center: Seeded
 ) -> None:
@@ -462,3 +488,4 @@ def test_openapi_documents_the_ccp_and_the_phone_line(live: LiveServer) -> None:
     schema = inbound["requestBody"]["content"]["application/json"]["schema"]
     assert {"Channel", "QueueId"} <= set(schema["properties"])
     assert "LoginRequest" in spec["components"]["schemas"]
+    assert httpx.get(f"{live.url}/docs").status_code == 200
