@@ -32,10 +32,15 @@ from tests.server_harness import PASSWORD, LiveServer, Seeded
 
 
 def own_status(instance: Instance, user_id: str) -> dict[str, Any]:
-    """A small CCP view for the stream's test: the agent's status and slot count."""
+    """A small CCP view for the stream's test: the agent's status and slot count, and the
+    server's time, which changes at every render as the real snapshot's does."""
     state = instance.engine.state
     agent = state.agents[AgentId(user_id)]
-    return {"Status": state.statuses[agent.status_id].name, "Slots": len(agent.slots)}
+    return {
+        "ServerTime": time.monotonic_ns(),
+        "Status": state.statuses[agent.status_id].name,
+        "Slots": len(agent.slots),
+    }
 
 
 def routers(server: Server) -> Any:
@@ -288,10 +293,13 @@ def test_the_ccp_stream_sends_the_agents_own_snapshot_when_it_changes(
     stream = Stream(browser(live, center.instance_id, "alice"), "/switchboard/ccp/events")
     try:
         first = stream.next("ccp", lambda data: True)
-        assert first.data == {"Status": "Offline", "Slots": 0}
-        put_status(live, center, "bob", "Available")  # not hers: nothing to send
+        assert (first.data["Status"], first.data["Slots"]) == ("Offline", 0)
+        # not hers: nothing to send, though the server's time has moved
+        put_status(live, center, "bob", "Available")
         put_status(live, center, "alice", "Break")
         changed = stream.frames.get(timeout=5)
-        assert (changed.event, changed.data) == ("ccp", {"Status": "Break", "Slots": 0})
+        assert changed.event == "ccp"
+        assert (changed.data["Status"], changed.data["Slots"]) == ("Break", 0)
+        assert changed.data["ServerTime"] > first.data["ServerTime"]
     finally:
         stream.close()

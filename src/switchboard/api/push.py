@@ -36,6 +36,7 @@ from switchboard.api.supervisor import (
 )
 
 __all__ = [
+    "CCP_VOLATILE",
     "KEEPALIVE_S",
     "MIN_GAP_S",
     "CcpSnapshot",
@@ -53,6 +54,9 @@ MIN_GAP_S = 0.02
 
 CcpSnapshot = Callable[[Instance, str], dict[str, Any]]
 """An agent's CCP panel as JSON: `ccp_snapshot(instance, user_id)`."""
+
+CCP_VOLATILE = frozenset({"ServerTime"})
+"""The CCP snapshot's keys that change at every render: sent, but no reason to send."""
 
 Views = Callable[[], Mapping[str, object]]
 """What a stream renders each time: the data of each of its events, by event name."""
@@ -80,9 +84,16 @@ def _frame(name: str, data: bytes) -> bytes:
 
 
 async def event_stream(
-    server: Server, views: Views, still_allowed: Callable[[], Awaitable[bool]]
+    server: Server,
+    views: Views,
+    still_allowed: Callable[[], Awaitable[bool]],
+    *,
+    volatile: frozenset[str] = frozenset(),
 ) -> AsyncIterator[bytes]:
     """The SSE frames of `views`: all at once, then each whenever its JSON changes.
+
+    Top-level keys named in `volatile` (such as the CCP's `ServerTime`, which moves at every
+    render) are sent but left out of the comparison, so they alone never cause a frame.
 
     Ends when `still_allowed` (asked at each keepalive) says no; the caller's client going away
     cancels it, and the listener goes with it.
@@ -103,8 +114,11 @@ async def event_stream(
             frames = []
             for name, view in views().items():
                 data = orjson.dumps(view)
-                if sent.get(name) != data:
-                    sent[name] = data
+                steady = data
+                if volatile and isinstance(view, dict):
+                    steady = orjson.dumps({k: v for k, v in view.items() if k not in volatile})
+                if sent.get(name) != steady:
+                    sent[name] = steady
                     frames.append(_frame(name, data))
             if frames:
                 yield b"".join(frames)
@@ -190,6 +204,13 @@ def ccp_events_router(server: Server, snapshot: CcpSnapshot) -> APIRouter:
         def views() -> dict[str, object]:
             return {"ccp": snapshot(instance, user_id)}
 
-        return _streaming(event_stream(server, views, lambda: _signed_in_again(request, who, None)))
+        return _streaming(
+            event_stream(
+                server,
+                views,
+                lambda: _signed_in_again(request, who, None),
+                volatile=CCP_VOLATILE,
+            )
+        )
 
     return routes
