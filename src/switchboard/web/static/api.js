@@ -203,6 +203,14 @@ export function contactKind(state) {
 
 // --- the shell -----------------------------------------------------------------------------------
 
+const signOutSteps = [];
+
+/** Something to do before the session ends (the CCP logs the agent out first); a step that
+ *  throws stops the sign-out and its message is shown. */
+export function beforeSignOut(step) {
+  signOutSteps.push(step);
+}
+
 function setUpShell() {
   for (const zone of document.querySelectorAll("[data-zone]")) {
     zone.textContent = `Times in ${zoneLabel()}`;
@@ -210,6 +218,13 @@ function setUpShell() {
   for (const button of document.querySelectorAll("[data-sign-out]")) {
     button.addEventListener("click", async () => {
       button.disabled = true;
+      try {
+        for (const step of signOutSteps) await step();
+      } catch (error) {
+        button.disabled = false;
+        if (!error.shown) alert(`Could not sign out: ${error.message}`);
+        return;
+      }
       try {
         await post("/switchboard/logout", {}, { redirectOn401: false });
       } catch (error) {

@@ -3,8 +3,8 @@
 // timestamps; nothing polls. Cards are updated in place, keyed by ContactId, so a push never
 // takes the keyboard focus away.
 import {
-  ApiError, activityKind, contactKind, formatClock, formatDuration, get, now, post, put,
-  subscribe, syncServerTime, toMillis,
+  ApiError, activityKind, beforeSignOut, contactKind, formatClock, formatDuration, get, now, post,
+  put, subscribe, syncServerTime, toMillis,
 } from "/static/api.js";
 
 const root = document.querySelector("[data-ccp]");
@@ -405,6 +405,19 @@ function tick() {
     setText(text, `${text.dataset.label} ${formatDuration(left + 999)}`);
   }
 }
+
+// Signing out of the CCP logs the agent out (Offline), so no contact is offered to an empty
+// chair; the server refuses while a contact is live, and the agent stays signed in.
+beforeSignOut(async () => {
+  try {
+    await post("/switchboard/ccp/logout", {}, { redirectOn401: false });
+  } catch (failure) {
+    if (failure instanceof ApiError && failure.status === 401) return;
+    showError(`Could not sign out: ${failure.message}`);
+    failure.shown = true;
+    throw failure;
+  }
+});
 
 // --- start ---------------------------------------------------------------------------------------
 
