@@ -47,7 +47,9 @@ def test_the_queue_report_shows_a_table_a_chart_and_downloads_as_csv(
     expect(sales).to_have_count(1)
     total = table.locator("tfoot tr")
     expect(total).to_contain_text("Total")
-    chart = page.get_by_role("img", name="Contacts handled and abandoned per interval (all queues)")
+    chart = page.get_by_role(
+        "img", name="Contacts handled and abandoned, and service level, per interval (all queues)"
+    )
     expect(chart).to_be_visible()
     expect(chart.locator("rect")).to_have_count(2)
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -79,7 +81,7 @@ def test_the_agent_report_by_15_minutes_downloads_as_csv(
     page.get_by_role("button", name="Show report").click()
     table = page.get_by_role("table", name="Agent metrics")
     expect(table.locator("tbody tr").filter(has_text="alice").first).to_be_visible()
-    chart = page.get_by_role("img", name="Agent time by activity per interval (hours, all agents)")
+    chart = page.get_by_role("img", name="Agent time by activity per interval (all agents)")
     expect(chart).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "reports-agents.png"), full_page=True)
     with page.expect_download() as download:

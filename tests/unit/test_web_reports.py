@@ -119,8 +119,12 @@ def test_the_chart_draws_a_bar_per_series_and_interval() -> None:
     svg = chart_svg(report_table(found, Grouping.QUEUES), found.grid.label)
     assert svg.count("<rect") == 3  # 09:00 handled + abandoned, 09:15 handled
     assert "Contacts abandoned 1" in svg
+    assert svg.count("<circle") == 2  # service level of each interval: 0 % then 100 %
+    assert "service level 0%" in svg
+    assert "service level 100%" in svg
     agents = chart_svg(report_table(found, Grouping.AGENTS), found.grid.label)
     assert "On contact" in agents
+    assert ">minutes<" in agents  # 30 agent-minutes per interval: a readable unit
     assert "http" not in agents.replace("http://www.w3.org/2000/svg", "")
 
 

@@ -247,8 +247,9 @@ def _number(value: Value) -> float:
 
 def chart_svg(table: ReportTable, label: Callable[[Millis], str], *, sub_day: bool = True) -> str:
     """The table's chart: per interval, stacked bars summed over its rows (agents: time by
-    activity, in hours; queues: contacts handled and abandoned), with a legend; ticks show the
-    interval's time of day (`sub_day`) or its date. Empty when the table has no rows."""
+    activity, in hours, minutes or seconds; queues: contacts handled and abandoned), with a
+    legend; ticks show the interval's time of day (`sub_day`) or its date. Empty when the table
+    has no rows."""
     if not table.rows:
         return ""
     series = _AGENT_SERIES if table.grouping is Grouping.AGENTS else _QUEUE_SERIES
@@ -258,14 +259,17 @@ def chart_svg(table: ReportTable, label: Callable[[Millis], str], *, sub_day: bo
     for start, row in zip(table.interval_starts, table.rows, strict=True):
         for i, (key, _, _) in enumerate(series):
             sums[start][i] += _number(row[index[key]])
-    scale_hours = table.grouping is Grouping.AGENTS
-    if scale_hours:
-        sums = {s: [v / 3600 for v in values] for s, values in sums.items()}
+    unit = "contacts"
+    if table.grouping is Grouping.AGENTS:  # seconds in the table: the chart picks a readable unit
+        most = max((sum(values) for values in sums.values()), default=0.0)
+        unit, per = (
+            ("hours", 3600) if most >= 3600 else ("minutes", 60) if most >= 60 else ("seconds", 1)
+        )
+        sums = {s: [v / per for v in values] for s, values in sums.items()}
     top = max((sum(values) for values in sums.values()), default=0.0) or 1.0
     plot_w, plot_h = _W - _PAD_L - 8, _H - _PAD_B - _PAD_T
     slot = plot_w / len(starts)
     bar = min(48.0, max(2.0, slot * 0.7))
-    unit = "hours" if scale_hours else "contacts"
     parts = [
         (
             f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" '
@@ -294,18 +298,68 @@ def chart_svg(table: ReportTable, label: Callable[[Millis], str], *, sub_day: bo
         if n % every == 0:
             tick = label(start)[11:16] if sub_day else label(start)[:10]
             parts.append(f'<text x="{x:.1f}" y="{_H - 8}" class="axis">{escape(tick)}</text>')
+    line = _service_level_line(table, starts, slot, plot_h, label)
+    parts += line
     parts.append("</svg>")
     legend = "".join(
         f'<li><span class="swatch" style="background:{colour}"></span>{escape(name)}</li>'
         for _, name, colour in series
     )
+    if line:
+        legend += (
+            '<li><span class="swatch line"></span>'
+            f"Service level {SERVICE_LEVEL_S} s (%, right scale)</li>"
+        )
     return f'<figure class="report-chart">{"".join(parts)}<ul class="legend">{legend}</ul></figure>'
+
+
+def _service_level_line(
+    table: ReportTable,
+    starts: Sequence[Millis],
+    slot: float,
+    plot_h: float,
+    label: Callable[[Millis], str],
+) -> list[str]:
+    """Queues: the service level of each interval over all queues (each queue's level weighted
+    by its contacts queued), as a line on a 0-100 % scale at the right. Nothing for agents."""
+    if table.grouping is not Grouping.QUEUES:
+        return []
+    level = table.keys.index("service_level_pct")
+    queued = table.keys.index("contacts_queued")
+    weighted: dict[Millis, tuple[float, float]] = {}
+    for start, row in zip(table.interval_starts, table.rows, strict=True):
+        pct, count = row[level], _number(row[queued])
+        if isinstance(pct, int | float) and count:
+            total, weight = weighted.get(start, (0.0, 0.0))
+            weighted[start] = (total + pct * count, weight + count)
+    points = []
+    for n, start in enumerate(starts):
+        if start in weighted:
+            total, weight = weighted[start]
+            pct = total / weight
+            x = _PAD_L + n * slot + slot / 2
+            y = _H - _PAD_B - pct / 100 * plot_h
+            points.append((x, y, pct, start))
+    if not points:
+        return []
+    out = [
+        f'<text x="{_W - 8}" y="{_PAD_T + 4}" class="axis" text-anchor="end">100%</text>',
+        '<polyline class="sl" fill="none" points="'
+        + " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
+        + '"/>',
+    ]
+    out += [
+        f'<circle class="sl" cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{escape(label(start))}: '
+        f"service level {pct:.0f}%</title></circle>"
+        for x, y, pct, start in points
+    ]
+    return out
 
 
 def _chart_title(table: ReportTable) -> str:
     if table.grouping is Grouping.AGENTS:
-        return "Agent time by activity per interval (hours, all agents)"
-    return "Contacts handled and abandoned per interval (all queues)"
+        return "Agent time by activity per interval (all agents)"
+    return "Contacts handled and abandoned, and service level, per interval (all queues)"
 
 
 def _fmt(value: float) -> str:
