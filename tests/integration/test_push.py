@@ -23,33 +23,12 @@ from typing import Any
 import httpx
 import pytest
 
-from switchboard.api import push
-from switchboard.api.registry import Instance
-from switchboard.api.server import Server
-from switchboard.api.session import COOKIE, CSRF_HEADER
-from switchboard.domain.model import AgentId
-from tests.server_harness import PASSWORD, LiveServer, Seeded
-
-
-def own_status(instance: Instance, user_id: str) -> dict[str, Any]:
-    """A small CCP view for the stream's test: the agent's status and slot count, and the
-    server's time, which changes at every render as the real snapshot's does."""
-    state = instance.engine.state
-    agent = state.agents[AgentId(user_id)]
-    return {
-        "ServerTime": time.monotonic_ns(),
-        "Status": state.statuses[agent.status_id].name,
-        "Slots": len(agent.slots),
-    }
-
-
-def routers(server: Server) -> Any:
-    return push.ccp_events_router(server, own_status)
+from tests.server_harness import LiveServer, Seeded
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer.start(Path(tmp_path_factory.mktemp("push")), routers=[routers])
+    server = LiveServer.start(Path(tmp_path_factory.mktemp("push")))
     yield server
     server.stop()
 
@@ -60,17 +39,9 @@ def center(live: LiveServer) -> Seeded:
 
 
 def browser(live: LiveServer, instance_id: str, username: str) -> httpx.Client:
-    """A browser signed in as `username`: the session opened as the sign-in route opens one."""
-    accounts = live.server.accounts
-    user_id = accounts.check_password(instance_id, username, PASSWORD)
-    assert user_id is not None
-    now_s = int(time.time())
-    token = accounts.open_session(instance_id, user_id, username, now_s)
-    opened = accounts.session(token, now_s)
-    assert opened is not None
-    client = httpx.Client(base_url=live.url, timeout=httpx.Timeout(10, read=30))
-    client.cookies.set(COOKIE, token)
-    client.headers[CSRF_HEADER] = opened.csrf
+    """A browser signed in as `username`, patient enough for a stream's keepalives."""
+    client = live.browser(instance_id, username)
+    client.timeout = httpx.Timeout(10, read=30)
     return client
 
 
@@ -291,15 +262,20 @@ def test_the_ccp_stream_sends_the_agents_own_snapshot_when_it_changes(
     live: LiveServer, center: Seeded
 ) -> None:
     stream = Stream(browser(live, center.instance_id, "alice"), "/switchboard/ccp/events")
+
+    def status(data: Any) -> str:
+        return str(data["Agent"]["Status"]["Name"])
+
     try:
         first = stream.next("ccp", lambda data: True)
-        assert (first.data["Status"], first.data["Slots"]) == ("Offline", 0)
-        # not hers: nothing to send, though the server's time has moved
+        assert first.data["Agent"]["Username"] == "alice"
+        assert status(first.data) == "Offline"
+        # not hers: nothing to send, though the snapshot's ServerTime has moved
         put_status(live, center, "bob", "Available")
         put_status(live, center, "alice", "Break")
         changed = stream.frames.get(timeout=5)
         assert changed.event == "ccp"
-        assert (changed.data["Status"], changed.data["Slots"]) == ("Break", 0)
+        assert status(changed.data) == "Break"
         assert changed.data["ServerTime"] > first.data["ServerTime"]
     finally:
         stream.close()

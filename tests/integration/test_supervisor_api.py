@@ -1,26 +1,28 @@
 """The supervisor API on a live server: the agent table, real-time metrics, actions and audit.
 
 `tests/server_harness.py`'s `LiveServer` (the real app over SQLite, uvicorn on a free port);
-configuration and agents' statuses through boto3, customers' calls and the agents' own CCP
-moves as engine commands on the server's loop (`LiveServer.execute`), the supervisor "sam"
-through Switchboard's JSON API with a browser session.
+configuration and agents' statuses through boto3, customers' calls on the phone line, the
+agents' own moves through their CCP, and the supervisor "sam" through Switchboard's JSON API,
+each signed in through `POST /switchboard/login`.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
-from switchboard.api.session import COOKIE, CSRF_HEADER
-from switchboard.domain import commands as cmd
-from switchboard.domain.model import AgentId, Channel, ContactId, QueueId
-from tests.server_harness import PASSWORD, LiveServer, Seeded
+from switchboard.api.session import CSRF_HEADER
+from switchboard.domain.model import AgentId
+from tests.server_harness import REGION, LiveServer, Seeded
 
 BASE = "/switchboard/instances/{}"
 
@@ -39,21 +41,6 @@ def center(live: LiveServer) -> Seeded:
     return live.seed_instance(f"sup-{uuid.uuid4().hex[:8]}")
 
 
-def browser(live: LiveServer, instance_id: str, username: str) -> httpx.Client:
-    """A browser signed in as `username`: the session opened as the sign-in route opens one."""
-    accounts = live.server.accounts
-    user_id = accounts.check_password(instance_id, username, PASSWORD)
-    assert user_id is not None
-    now_s = int(time.time())
-    token = accounts.open_session(instance_id, user_id, username, now_s)
-    opened = accounts.session(token, now_s)
-    assert opened is not None
-    client = httpx.Client(base_url=live.url, timeout=10)
-    client.cookies.set(COOKIE, token)
-    client.headers[CSRF_HEADER] = opened.csrf
-    return client
-
-
 def set_status(live: LiveServer, center: Seeded, username: str, status: str) -> None:
     live.connect().put_user_status(
         InstanceId=center.instance_id,
@@ -63,21 +50,30 @@ def set_status(live: LiveServer, center: Seeded, username: str, status: str) -> 
 
 
 def call(live: LiveServer, center: Seeded) -> str:
-    """A customer's voice call into Sales; its ContactId."""
-    contact_id = f"call-{uuid.uuid4().hex[:12]}"
-    live.execute(
-        center.instance_id,
-        cmd.StartInboundContact(
-            contact_id=ContactId(contact_id),
-            channel=Channel.VOICE,
-            queue_id=QueueId(center.queues["Sales"]),
-        ),
+    """A customer's voice call into Sales on the phone line (signed by the admin's key)."""
+    url = f"{live.url}/switchboard/instances/{center.instance_id}/contacts/inbound"
+    body = orjson.dumps({"Channel": "VOICE", "QueueId": center.queues["Sales"]})
+    request = AWSRequest(
+        method="POST", url=url, data=body, headers={"Content-Type": "application/json"}
     )
+    SigV4Auth(Credentials(live.key_id, live.secret), "connect", REGION).add_auth(request)
+    answer = httpx.post(url, headers=dict(request.headers.items()), content=body)
+    assert answer.status_code == 200, answer.text
+    contact_id: str = answer.json()["ContactId"]
     return contact_id
 
 
-def agent_move(live: LiveServer, center: Seeded, command: cmd.Command) -> None:
-    live.execute(center.instance_id, command)
+def ccp(live: LiveServer, center: Seeded, username: str) -> httpx.Client:
+    """The agent's own CCP, signed in and logged in."""
+    agent = live.browser(center.instance_id, username)
+    assert agent.post("/switchboard/ccp/login").status_code == 200
+    return agent
+
+
+def act(agent: httpx.Client, contact: str, action: str) -> None:
+    """The agent clicks `action` (accept, reject, ...) on one of their contacts."""
+    answer = agent.post(f"/switchboard/ccp/contacts/{contact}/{action}")
+    assert answer.status_code == 200, answer.text
 
 
 def row_of(rows: list[dict[str, Any]], center: Seeded, username: str) -> dict[str, Any]:
@@ -94,7 +90,7 @@ def voice_line(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def test_table_and_metrics_show_an_available_agent_and_a_queued_call(
     live: LiveServer, center: Seeded
 ) -> None:
-    sam = browser(live, center.instance_id, "sam")
+    sam = live.browser(center.instance_id, "sam")
     base = BASE.format(center.instance_id)
     set_status(live, center, "alice", "Available")
 
@@ -139,11 +135,7 @@ def test_table_and_metrics_show_an_available_agent_and_a_queued_call(
         (contact, "CONNECTING", "Sales")
     ]
     assert alice["Slots"][0] == {"Channel": "VOICE", "Total": 1, "Busy": 1}
-    agent_move(
-        live,
-        center,
-        cmd.AcceptContact(agent_id=AgentId(center.users["alice"]), contact_id=ContactId(contact)),
-    )
+    act(ccp(live, center, "alice"), contact, "accept")
     line = voice_line(sam.get(f"{base}/metrics/realtime").json())
     assert (line["ContactsInQueue"], line["AgentsOnContact"], line["AgentsAvailable"]) == (0, 1, 0)
     assert line["ServiceLevel"]["ThresholdSeconds"] == 20
@@ -157,7 +149,7 @@ def test_table_and_metrics_show_an_available_agent_and_a_queued_call(
 def test_filters_pick_agents_and_lines_and_name_what_is_unknown(
     live: LiveServer, center: Seeded
 ) -> None:
-    sam = browser(live, center.instance_id, "sam")
+    sam = live.browser(center.instance_id, "sam")
     base = BASE.format(center.instance_id)
     by_queue = sam.get(f"{base}/agents", params={"QueueId": center.queues["Sales"]}).json()
     assert {r["Username"] for r in by_queue} == {"alice", "bob", "sam"}
@@ -183,7 +175,7 @@ def test_filters_pick_agents_and_lines_and_name_what_is_unknown(
 def test_a_status_change_by_a_supervisor_is_audited_with_actor_and_reason(
     live: LiveServer, center: Seeded
 ) -> None:
-    sam = browser(live, center.instance_id, "sam")
+    sam = live.browser(center.instance_id, "sam")
     base = BASE.format(center.instance_id)
     alice_id = center.users["alice"]
 
@@ -211,7 +203,7 @@ def test_a_status_change_by_a_supervisor_is_audited_with_actor_and_reason(
 def test_an_action_needs_a_reason_a_csrf_token_and_known_ids(
     live: LiveServer, center: Seeded
 ) -> None:
-    sam = browser(live, center.instance_id, "sam")
+    sam = live.browser(center.instance_id, "sam")
     base = BASE.format(center.instance_id)
     alice_id = center.users["alice"]
     status = {"AgentStatusId": center.statuses["Break"]}
@@ -241,12 +233,13 @@ def test_an_action_needs_a_reason_a_csrf_token_and_known_ids(
 def test_a_supervisor_clears_a_missed_contact_but_not_a_connected_one(
     live: LiveServer, center: Seeded
 ) -> None:
-    sam = browser(live, center.instance_id, "sam")
+    sam = live.browser(center.instance_id, "sam")
     base = BASE.format(center.instance_id)
-    alice = AgentId(center.users["alice"])
+    alice = center.users["alice"]
+    desk = ccp(live, center, "alice")
     set_status(live, center, "alice", "Available")
     missed = call(live, center)
-    agent_move(live, center, cmd.RejectContact(agent_id=alice, contact_id=ContactId(missed)))
+    act(desk, missed, "reject")
     row = row_of(sam.get(f"{base}/agents").json(), center, "alice")
     assert [(c["ContactId"], c["State"]) for c in row["Contacts"]] == [(missed, "MISSED")]
     assert row["Activity"]["Name"] == "Missed"
@@ -268,7 +261,7 @@ def test_a_supervisor_clears_a_missed_contact_but_not_a_connected_one(
     assert entry["Detail"]["State"] == "MISSED"
 
     # once connected it is no stuck slot
-    agent_move(live, center, cmd.AcceptContact(agent_id=alice, contact_id=ContactId(missed)))
+    act(desk, missed, "accept")
     refused = sam.post(f"{base}/agents/{alice}/contacts/{missed}/clear", json={"Reason": "try"})
     assert refused.status_code == 409
     assert "CONNECTED" in refused.json()["message"]
@@ -277,13 +270,13 @@ def test_a_supervisor_clears_a_missed_contact_but_not_a_connected_one(
 
 
 def test_a_forced_logout_ends_the_call_and_sets_offline(live: LiveServer, center: Seeded) -> None:
-    sam = browser(live, center.instance_id, "sam")
+    sam = live.browser(center.instance_id, "sam")
     base = BASE.format(center.instance_id)
-    alice = AgentId(center.users["alice"])
-    agent_move(live, center, cmd.Login(agent_id=alice))
+    alice = center.users["alice"]
+    desk = ccp(live, center, "alice")
     set_status(live, center, "alice", "Available")
     contact = call(live, center)
-    agent_move(live, center, cmd.AcceptContact(agent_id=alice, contact_id=ContactId(contact)))
+    act(desk, contact, "accept")
 
     out = sam.post(f"{base}/agents/{alice}/logout", json={"Reason": "left for the day"})
     assert out.status_code == 200, out.text
@@ -303,10 +296,10 @@ def test_a_forced_logout_ends_the_call_and_sets_offline(live: LiveServer, center
 def test_bulk_logout_of_two_agents_reports_each_and_audits_each(
     live: LiveServer, center: Seeded
 ) -> None:
-    sam = browser(live, center.instance_id, "sam")
+    sam = live.browser(center.instance_id, "sam")
     base = BASE.format(center.instance_id)
     for name in ("alice", "bob"):
-        agent_move(live, center, cmd.Login(agent_id=AgentId(center.users[name])))
+        ccp(live, center, name)
         set_status(live, center, name, "Available")
 
     done = sam.post(
@@ -336,7 +329,7 @@ def test_bulk_logout_of_two_agents_reports_each_and_audits_each(
 
 
 def test_bulk_set_status_needs_a_status(live: LiveServer, center: Seeded) -> None:
-    sam = browser(live, center.instance_id, "sam")
+    sam = live.browser(center.instance_id, "sam")
     base = BASE.format(center.instance_id)
     users = [center.users["alice"], center.users["bob"]]
     refused = sam.post(
@@ -362,7 +355,7 @@ def test_bulk_set_status_needs_a_status(live: LiveServer, center: Seeded) -> Non
 
 
 def test_an_agent_is_refused_every_supervisor_route(live: LiveServer, center: Seeded) -> None:
-    alice = browser(live, center.instance_id, "alice")
+    alice = live.browser(center.instance_id, "alice")
     base = BASE.format(center.instance_id)
     bob_id = center.users["bob"]
     reason = {"Reason": "x"}
@@ -388,7 +381,7 @@ def test_an_agent_is_refused_every_supervisor_route(live: LiveServer, center: Se
 
 def test_a_supervisor_cannot_touch_another_instance(live: LiveServer, center: Seeded) -> None:
     other = live.seed_instance(f"other-{uuid.uuid4().hex[:8]}")
-    sam = browser(live, center.instance_id, "sam")
+    sam = live.browser(center.instance_id, "sam")
     base = BASE.format(other.instance_id)
     reads = [sam.get(f"{base}/agents"), sam.get(f"{base}/metrics/realtime")]
     change = sam.put(
@@ -399,7 +392,7 @@ def test_a_supervisor_cannot_touch_another_instance(live: LiveServer, center: Se
         assert answer.status_code == 403
         assert center.instance_id in answer.json()["message"]
     alice = row_of(
-        browser(live, other.instance_id, "sam").get(f"{base}/agents").json(), other, "alice"
+        live.browser(other.instance_id, "sam").get(f"{base}/agents").json(), other, "alice"
     )
     assert alice["Status"]["Name"] == "Offline"
 

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from switchboard.api.auth import Role
+from switchboard.api.ccp import ccp_snapshot
 from switchboard.api.registry import Instance
 from switchboard.api.server import Server
 from switchboard.api.session import ApiProblem, SignedIn, Supervisor, current
@@ -148,8 +149,9 @@ async def _signed_in_again(request: Request, who: SignedIn, role: Role | None) -
 
 
 def router(server: Server) -> APIRouter:
-    """The routes of this module, bound to `server`."""
+    """The routes of this module, bound to `server`: the dashboard's stream and the CCP's."""
     routes = APIRouter(tags=["push"], dependencies=[Depends(same_origin)])
+    routes.include_router(ccp_events_router(server, ccp_snapshot))
 
     @routes.get(
         "/switchboard/instances/{InstanceId}/events",
