@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SWITCHBOARD = ROOT / ".venv" / "bin" / "switchboard"
 AGENTS = 10
 QUEUE_THREADS = 2
+TASK_THREADS = 1
 STATUSES = ("Available", "Break")
 
 
@@ -98,7 +99,17 @@ class Serve:
 
     @classmethod
     def start(cls, db: str, log: Path) -> Serve:
+        """Serve `db` on a free port; a port another process took meanwhile is tried again."""
+        for _ in range(3):
+            served = cls._start(db, log)
+            if served is not None:
+                return served
+        raise AssertionError(f"no free port for serve:\n{log.read_text(errors='replace')}")
+
+    @classmethod
+    def _start(cls, db: str, log: Path) -> Serve | None:
         port = _free_port()
+        offset = log.stat().st_size if log.exists() else 0
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [str(SWITCHBOARD), "serve", "--db", db, "--port", str(port)],
@@ -109,11 +120,16 @@ class Serve:
         served = cls(process, f"http://127.0.0.1:{port}", log)
         deadline = time.monotonic() + 30
         while True:
+            since = log.read_bytes()[offset:].decode(errors="replace")
             if process.poll() is not None:
+                if "address already in use" in since.lower():
+                    return None
                 raise AssertionError(f"serve exited with {process.returncode}:\n{served.tail()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(served.url + "/healthz", timeout=1).status_code == 200:
-                    return served
+            # Only once *this* process says it listens: another server might own the port.
+            if f"running on {served.url}" in since:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(served.url + "/healthz", timeout=1).status_code == 200:
+                        return served
             if time.monotonic() > deadline:
                 served.kill()
                 raise AssertionError(f"serve did not answer /healthz:\n{served.tail()}")
@@ -156,6 +172,8 @@ class Center:
     statuses: dict[str, str]
     """Status id by name."""
     hours: str
+    queue: str
+    """Sales: tasks wait there (nobody is logged in to take them)."""
     agents: list[str]
     names: dict[str, str] = field(default_factory=dict)
     """Status name by id."""
@@ -179,13 +197,17 @@ def seed(client: Any, alias: str) -> Center:
         Name="Sales",
         Description="Sales agents",
         DefaultOutboundQueueId=queue["QueueId"],
-        MediaConcurrencies=[{"Channel": "VOICE", "Concurrency": 1}],
+        MediaConcurrencies=[
+            {"Channel": "VOICE", "Concurrency": 1},
+            {"Channel": "TASK", "Concurrency": 1},
+        ],
         QueueConfigs=[
             {
-                "QueueReference": {"QueueId": queue["QueueId"], "Channel": "VOICE"},
+                "QueueReference": {"QueueId": queue["QueueId"], "Channel": channel},
                 "Priority": 1,
                 "Delay": 0,
             }
+            for channel in ("VOICE", "TASK")
         ],
     )["RoutingProfileId"]
     security = client.list_security_profiles(InstanceId=instance_id)
@@ -207,6 +229,7 @@ def seed(client: Any, alias: str) -> Center:
         instance_id=instance_id,
         statuses=statuses,
         hours=hours_id,
+        queue=queue["QueueId"],
         agents=agents,
         names={status_id: name for name, status_id in statuses.items()},
     )
@@ -227,6 +250,10 @@ class Ledger:
     """Queue names acknowledged."""
     queues_in_flight: set[str] = field(default_factory=set)
     """Queue names asked for without an answer (they may or may not exist)."""
+    contacts: set[str] = field(default_factory=set)
+    """Task contact ids acknowledged."""
+    contacts_in_flight: int = 0
+    """StartTaskContact requests without an answer (each may have made one contact)."""
     acknowledged: int = 0
     failures: list[str] = field(default_factory=list)
     """Answers that are neither a 2xx nor a dead server: each is a bug."""
@@ -250,7 +277,9 @@ def drive(
 ) -> list[threading.Thread]:
     """Start the load threads (one per agent, `QUEUE_THREADS` making queues); they stop when a
     request gets no answer (the server died)."""
-    clients = [connect(url, key) for _ in range(AGENTS + QUEUE_THREADS)]  # made on one thread
+    clients = [
+        connect(url, key) for _ in range(AGENTS + QUEUE_THREADS + TASK_THREADS)
+    ]  # made on one thread
 
     def lost(error: Exception) -> None:
         if not dying.is_set():
@@ -301,6 +330,28 @@ def drive(
                 ledger.queues.add(name)
                 ledger.acknowledged += 1
 
+    def start_tasks(client: Any, thread: int) -> None:
+        for n in range(10_000):
+            with ledger.lock:
+                ledger.contacts_in_flight += 1
+            try:
+                made = client.start_task_contact(
+                    InstanceId=center.instance_id,
+                    ContactFlowId=center.queue,
+                    Name=f"{label}-task-{thread}-{n}",
+                )
+            except ClientError as error:
+                with ledger.lock:
+                    ledger.failures.append(f"{label}: StartTaskContact refused: {error!r}")
+                return
+            except BotoCoreError as error:
+                lost(error)
+                return
+            with ledger.lock:
+                ledger.contacts_in_flight -= 1
+                ledger.contacts.add(made["ContactId"])
+                ledger.acknowledged += 1
+
     def guarded(target: Callable[..., None], *args: Any) -> threading.Thread:
         def run() -> None:
             try:
@@ -311,8 +362,13 @@ def drive(
 
         return threading.Thread(target=run, daemon=True)
 
-    threads = [guarded(toggle, clients[n], agent) for n, agent in enumerate(center.agents)] + [
-        guarded(make_queues, clients[AGENTS + n], n) for n in range(QUEUE_THREADS)
+    threads = [
+        *(guarded(toggle, clients[n], agent) for n, agent in enumerate(center.agents)),
+        *(guarded(make_queues, clients[AGENTS + n], n) for n in range(QUEUE_THREADS)),
+        *(
+            guarded(start_tasks, clients[AGENTS + QUEUE_THREADS + n], n)
+            for n in range(TASK_THREADS)
+        ),
     ]
     for thread in threads:
         thread.start()
@@ -356,6 +412,62 @@ def comparable(value: Any, path: tuple[int, ...] = ()) -> Any:
 def _key(plain: Any) -> Any:
     """A plain value usable as a dict key (a record or tuple key becomes its repr)."""
     return repr(plain) if isinstance(plain, list | dict) else plain
+
+
+def state_image(state: State) -> Any:
+    """The state as `comparable` data, its routing indexes reduced to their live entries.
+
+    The router's heaps drop stale entries (an agent re-indexed, a contact dequeued) lazily, when
+    they reach the top; a replay pushes the same entries but has not popped the stale ones the
+    live engine met. Routing reads only live entries, so those are what is compared: per group,
+    the routable agents by idle time; per queue and channel, the waiting contacts in order."""
+    image = comparable(state)
+    router = state.router
+    image["router"] = {
+        "queued": router.queued,
+        "active_groups": comparable(router.active_groups),
+        "agents": {
+            _key(comparable(group)): sorted(
+                (idle, str(agent_id))
+                for idle, agent_id, version, agent in heap
+                if version == agent.route_version
+            )
+            for group, heap in router.agent_heaps.items()
+        },
+        "contacts": {
+            _key(comparable(line)): [contact.id for contact in router.queued_contacts(*line)]
+            for line in router.queue_heaps
+        },
+    }
+    image["router"]["agents"] = {k: v for k, v in image["router"]["agents"].items() if v}
+    image["router"]["contacts"] = {k: v for k, v in image["router"]["contacts"].items() if v}
+    return image
+
+
+def differences(a: Any, b: Any, path: str = "state", limit: int = 8) -> list[str]:
+    """Where two `comparable` values differ (the first `limit` paths), for failure messages."""
+    if type(a) is not type(b):
+        return [f"{path}: {a!r:.200} != {b!r:.200}"]
+    if isinstance(a, dict):
+        found: list[str] = []
+        for key in list(dict.fromkeys([*a, *b])):
+            if key not in a or key not in b:
+                found.append(
+                    f"{path}[{key!r}]: only in {'the first' if key in a else 'the second'}"
+                )
+            else:
+                found += differences(a[key], b[key], f"{path}[{key!r}]", limit)
+            if len(found) >= limit:
+                break
+        return found[:limit]
+    if isinstance(a, list) and len(a) == len(b):
+        found = []
+        for n, (x, y) in enumerate(zip(a, b, strict=True)):
+            found += differences(x, y, f"{path}[{n}]", limit)
+            if len(found) >= limit:
+                break
+        return found[:limit]
+    return [] if a == b else [f"{path}: {a!r:.200} != {b!r:.200}"]
 
 
 @dataclass
@@ -448,6 +560,9 @@ class Run:
     center: Center | None = None
     ledger: Ledger | None = None
     known_queues: set[str] = field(default_factory=set)
+    known_contacts: set[str] = field(default_factory=set)
+    slots_seen: int = 0
+    """The most slots (offered or held contacts) any check compared."""
     snapshots_seen: set[int] = field(default_factory=set)
     rounds: list[str] = field(default_factory=list)
 
@@ -463,6 +578,11 @@ def load_round(run: Run, serve: Serve, label: str, *, graceful: bool = False) ->
     threads = drive(
         url=serve.url, key=run.key, center=run.center, ledger=run.ledger, dying=dying, label=label
     )
+    before = run.ledger.acknowledged
+    deadline = time.monotonic() + 15
+    while run.ledger.acknowledged == before and not run.ledger.failures:  # the load is on
+        assert time.monotonic() < deadline, run.why(f"{label}: nothing acknowledged in 15 s")
+        time.sleep(0.01)
     delay = run.rng.uniform(0.2, 1.2)
     run.rounds.append(f"{label}:{'TERM' if graceful else 'KILL'}@{delay:.2f}s")
     time.sleep(delay)
@@ -501,8 +621,10 @@ def check_store(run: Run) -> State:
     settle(run.db)
     center, ledger = run.center, run.ledger
     stored = read_store(run.db, center.instance_id)
-    assert comparable(stored.restarted.state) == comparable(stored.replayed.state), run.why(
-        "snapshot + tail differs from a replay of the whole log"
+    restarted, replayed = state_image(stored.restarted.state), state_image(stored.replayed.state)
+    assert restarted == replayed, run.why(
+        "snapshot + tail (first) differs from a replay of the whole log (second): "
+        + "; ".join(differences(restarted, replayed))
     )
     assert stream_image(stored.restarted) == stream_image(stored.replayed), run.why(
         "the agent event stream's projection differs after snapshot + tail"
@@ -521,12 +643,23 @@ def check_store(run: Run) -> State:
     assert not missing, run.why(f"acknowledged queues lost: {sorted(missing)}")
     unasked = names - ledger.queues - ledger.queues_in_flight - run.known_queues
     assert not unasked, run.why(f"queues nobody asked for: {sorted(unasked)}")
+    run.slots_seen = max(run.slots_seen, sum(len(a.slots) for a in state.agents.values()))
+    contacts = {str(c) for c in state.contact_ids}
+    lost = ledger.contacts - contacts
+    assert not lost, run.why(f"acknowledged task contacts lost: {sorted(lost)}")
+    unacknowledged = contacts - ledger.contacts - run.known_contacts
+    assert len(unacknowledged) <= ledger.contacts_in_flight, run.why(
+        f"{len(unacknowledged)} contacts nobody was answered for, "
+        f"{ledger.contacts_in_flight} requests in flight"
+    )
     # What is stored is now the truth the next round starts from.
     ledger.status.update(found)
     ledger.in_flight = dict.fromkeys(center.agents)
     ledger.queues = names & (ledger.queues | ledger.queues_in_flight | run.known_queues)
     ledger.queues_in_flight.clear()
     run.known_queues = names
+    ledger.contacts_in_flight = 0
+    run.known_contacts = contacts
     return state
 
 
@@ -579,6 +712,8 @@ def crash_rounds(run: Run, alias: str, plan: list[str]) -> None:
             serve.kill()
     stored = read_store(run.db, run.center.instance_id)
     assert run.snapshots_seen, run.why("no snapshot was ever taken: only replays were compared")
+    assert run.known_contacts, run.why("no contact was made: contacts were not compared")
+    assert run.slots_seen, run.why("no contact was offered: slots were not compared")
     assert stored.snapshot_seq is not None, run.why("the last restart had no snapshot")
     assert stored.snapshot_seq < stored.last_seq, run.why("the last restart had no log tail")
 
