@@ -14,9 +14,10 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import Response
 
 from switchboard.api.auth import Principal, Role, Session, roles_of_profiles
 from switchboard.api.registry import Instance
@@ -108,31 +109,38 @@ async def supervisor(who: Annotated[SignedIn, Depends(require_csrf)]) -> SignedI
 Supervisor = Annotated[SignedIn, Depends(supervisor)]
 
 
+def problem_response(status: int, code: str, message: str) -> Response:
+    """Switchboard's JSON refusal: `{"code": ..., "message": ...}`."""
+    return Response(
+        orjson.dumps({"code": code, "message": message}),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer `ApiProblem`, domain refusals and malformed requests as JSON, never a traceback."""
 
-    async def problem(_: Request, error: Exception) -> ORJSONResponse:
+    async def problem(_: Request, error: Exception) -> Response:
         assert isinstance(error, ApiProblem)
-        return ORJSONResponse({"code": error.code, "message": error.message}, error.status)
+        return problem_response(error.status, error.code, error.message)
 
-    async def domain(_: Request, error: Exception) -> ORJSONResponse:
+    async def domain(_: Request, error: Exception) -> Response:
         assert isinstance(error, DomainError)
         # An illegal move is a conflict with the current state; a bad value is a bad request.
         status = 409 if isinstance(error, IllegalTransition) else 400
         status = {"ResourceNotFoundException": 404, "DuplicateResourceException": 409}.get(
             error.code, status
         )
-        return ORJSONResponse({"code": error.code, "message": error.message}, status)
+        return problem_response(status, error.code, error.message)
 
-    async def invalid(_: Request, error: Exception) -> ORJSONResponse:
+    async def invalid(_: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         problems = [
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
             for e in error.errors()
         ]
-        return ORJSONResponse(
-            {"code": "InvalidRequest", "message": "; ".join(problems) or "invalid request"}, 422
-        )
+        return problem_response(422, "InvalidRequest", "; ".join(problems) or "invalid request")
 
     app.add_exception_handler(ApiProblem, problem)
     app.add_exception_handler(DomainError, domain)
