@@ -285,6 +285,8 @@ function fillCard(card, contact, queues) {
     countdownText.dataset.label = offer ? "Offer expires in" : "After contact work ends in";
     countdown.setAttribute("role", "progressbar");
     countdown.setAttribute("aria-label", countdownText.dataset.label);
+    countdown.setAttribute("aria-valuemin", "0");
+    countdown.setAttribute("aria-valuemax", String(Math.ceil((ends - Number(countdown.dataset.from)) / 1000)));
   }
 
   const actions = actionsOf(contact);
