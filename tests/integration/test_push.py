@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
+from switchboard.api import push
+from switchboard.api.session import COOKIE, CSRF_HEADER
 from tests.server_harness import LiveServer, Seeded
 
 
@@ -277,5 +279,29 @@ def test_the_ccp_stream_sends_the_agents_own_snapshot_when_it_changes(
         assert changed.event == "ccp"
         assert status(changed.data) == "Break"
         assert changed.data["ServerTime"] > first.data["ServerTime"]
+    finally:
+        stream.close()
+
+
+def test_a_quiet_stream_sends_keepalives_and_ends_once_its_session_is_closed(
+    live: LiveServer, center: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(push, "KEEPALIVE_S", 0.2)  # the server runs in this process
+    sam = browser(live, center.instance_id, "sam")
+    stream = Stream(sam, events_path(center))
+    try:
+        stream.next("agents", lambda rows: True)
+        deadline = time.monotonic() + 5
+        while not stream.comments and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stream.comments[0] == ": keepalive"
+        before = len(live.server.listeners)
+        # the same session signs out from another tab
+        tab = httpx.Client(base_url=live.url, headers={CSRF_HEADER: sam.headers[CSRF_HEADER]})
+        tab.cookies.set(COOKIE, sam.cookies[COOKIE])
+        assert tab.post("/switchboard/logout").status_code < 300
+        while len(live.server.listeners) == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(live.server.listeners) == before - 1
     finally:
         stream.close()
