@@ -313,3 +313,33 @@ def test_a_contact_transferred_to_a_queue_goes_to_acw_here_and_is_offered_there(
 def _shot(name: str) -> Any:
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS / f"{name}.png"
+
+
+def test_the_ccp_works_from_the_keyboard_alone(
+    center: Center, sign_in: SignIn, phone: PhoneLine
+) -> None:
+    page = sign_in("alice")
+    expect(status_of(page)).to_be_enabled()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "status":
+            break
+    expect(status_of(page)).to_be_focused()
+    page.keyboard.press("ArrowUp")  # Offline -> Available
+    expect(activity(page)).to_have_text("Available")
+
+    phone.call()
+    accept = page.locator("[data-offers]").get_by_role("button", name="Accept")
+    expect(accept).to_be_focused()  # the offer takes the keyboard
+    page.keyboard.press("Enter")
+    connected = card(page, "CONNECTED")
+    expect(connected).to_be_visible()
+
+    page.locator("[data-contacts] [data-contact]").focus()
+    page.keyboard.press("Tab")
+    expect(connected.get_by_role("button", name="Hold")).to_be_focused()
+    page.keyboard.press("Enter")
+    resume = card(page, "CONNECTED_ONHOLD").get_by_role("button", name="Resume")
+    expect(resume).to_be_focused()  # Hold became Resume under the keyboard
+    page.keyboard.press("Space")
+    expect(card(page, "CONNECTED").get_by_role("button", name="Hold")).to_be_focused()

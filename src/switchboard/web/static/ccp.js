@@ -99,7 +99,12 @@ function clearError() {
 }
 
 async function act(what, call, button) {
-  if (button) button.disabled = true;
+  // Busy, not disabled: a disabled button drops the keyboard focus.
+  if (button) {
+    if (button.dataset.busy) return null;
+    button.dataset.busy = "1";
+    button.setAttribute("aria-busy", "true");
+  }
   try {
     const answer = await call();
     clearError();
@@ -112,7 +117,10 @@ async function act(what, call, button) {
     showError(`Could not ${what}: ${message}`);
     return null;
   } finally {
-    if (button && button.isConnected) button.disabled = false;
+    if (button) {
+      delete button.dataset.busy;
+      button.removeAttribute("aria-busy");
+    }
   }
 }
 
@@ -167,7 +175,7 @@ document.addEventListener("keydown", (event) => {
   if (event.key !== "Enter" || event.defaultPrevented || event.isComposing) return;
   const target = event.target;
   if (target && target.closest && target.closest("input, select, textarea, button, a")) return;
-  const accept = root.querySelector("[data-offers] button[data-action='accept']:not(:disabled)");
+  const accept = root.querySelector("[data-offers] button[data-action='accept']:not([data-busy])");
   if (accept) {
     event.preventDefault();
     accept.click();
