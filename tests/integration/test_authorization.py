@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from switchboard.api.authz import CONNECT_PERMISSIONS
 from switchboard.api.connect import create_app
 from switchboard.api.registry import InstanceRegistry
-from switchboard.api.session import COOKIE, CSRF_HEADER
+from switchboard.api.session import CSRF_HEADER
 from switchboard.api.sigv4 import SigV4Verifier
 from switchboard.engine.clock import SystemClock
 from tests.server_harness import PASSWORD, REGION, LiveServer, Seeded
@@ -69,21 +70,6 @@ def new_key(live: LiveServer, instance_id: str, user_id: str) -> tuple[str, str]
     assert answer.status_code == 201, answer.text
     made = answer.json()
     return made["AccessKeyId"], made["SecretAccessKey"]
-
-
-def session(live: LiveServer, instance_id: str, username: str) -> httpx.Client:
-    """A browser signed in as `username` (the session opened as the login route opens one)."""
-    accounts = live.server.accounts
-    user_id = accounts.check_password(instance_id, username, PASSWORD)
-    assert user_id is not None
-    now_s = int(time.time())
-    token = accounts.open_session(instance_id, user_id, username, now_s)
-    opened = accounts.session(token, now_s)
-    assert opened is not None
-    client = httpx.Client(base_url=live.url, timeout=10)
-    client.cookies.set(COOKIE, token)
-    client.headers[CSRF_HEADER] = opened.csrf
-    return client
 
 
 def admin_user(live: LiveServer, seeded: Seeded, username: str) -> str:
@@ -373,7 +359,7 @@ def test_the_server_admin_issues_lists_and_revokes_a_users_keys(
 def test_a_signed_in_admin_manages_keys_of_their_own_instance_only(
     live: LiveServer, center: Seeded, other: Seeded
 ) -> None:
-    with session(live, center.instance_id, "ada") as browser:
+    with closing(live.browser(center.instance_id, "ada")) as browser:
         path = KEYS.format(center.instance_id, center.users["alice"])
         made = browser.post(path)
         assert made.status_code == 201, made.text
@@ -401,11 +387,11 @@ def test_only_admins_and_the_server_admin_key_manage_keys(
     live: LiveServer, center: Seeded, keys: dict[str, tuple[str, str]]
 ) -> None:
     path = KEYS.format(center.instance_id, center.users["alice"])
-    with session(live, center.instance_id, "sam") as supervisor:
+    with closing(live.browser(center.instance_id, "sam")) as supervisor:
         answer = supervisor.post(path)
         assert answer.status_code == 403
         assert answer.json()["code"] == "AccessDenied"
-    with session(live, center.instance_id, "alice") as agent:
+    with closing(live.browser(center.instance_id, "alice")) as agent:
         assert agent.get(path).status_code == 403
     for name in ("ada", "alice"):  # an instance user's key is not the server admin's
         answer = signed(live, "POST", path, key=keys[name])
@@ -415,9 +401,10 @@ def test_only_admins_and_the_server_admin_key_manage_keys(
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "NotSignedIn"
     forged = signed(live, "POST", path, key=(live.key_id, "w" * 40))
-    assert forged.status_code == 403
+    assert forged.status_code == 401
     assert forged.json()["code"] == "InvalidSignatureException"
     unknown = signed(live, "GET", path, key=("SBAKUNKNOWNUNKNOWN00", "s" * 40))
+    assert unknown.status_code == 401
     assert unknown.json()["code"] == "UnrecognizedClientException"
 
 
@@ -470,6 +457,13 @@ def test_passwords_and_secrets_are_never_stored_or_logged_in_clear(
         pat.put_user_status(
             InstanceId=seeded.instance_id, UserId=user_id, AgentStatusId=seeded.statuses["Break"]
         )
+        with closing(live.browser(seeded.instance_id, "Pat", password)) as browser:
+            assert browser.get("/switchboard/me").status_code == 200
+        wrong = httpx.post(
+            live.url + "/switchboard/login",
+            json={"InstanceId": seeded.instance_id, "Username": "Pat", "Password": password[:-1]},
+        )
+        assert wrong.status_code == 401
         stored = live.server.accounts.catalog.get("password", f"{seeded.instance_id}/pat")
         assert stored is not None
         assert stored["hash"].startswith("$argon2id$")

@@ -7,7 +7,9 @@ each key up on every request). A key acts as its user, with their security profi
 
 Two callers may manage keys: a signed-in browser session of an admin of that instance (with the
 session's CSRF token), and a program signing with SigV4 as the server-wide admin (`switchboard
-keys create --role admin`). Refusals are `ApiProblem`s: JSON `{code, message}`.
+keys create --role admin`), verified by `api/signed.py` as Connect's calls are. Refusals are
+`ApiProblem`s, JSON `{code, message}`: 401 for a missing or bad session or signature, 403 for a
+caller who may not manage these keys, 404 for an unknown instance, user or key.
 """
 
 from __future__ import annotations
@@ -18,13 +20,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from switchboard.api.auth import Principal, Role
-from switchboard.api.authz import key_principal
 from switchboard.api.registry import Instance
 from switchboard.api.server import Server
 from switchboard.api.session import ApiProblem, current, require_csrf
-from switchboard.api.sigv4 import SignatureError, SigV4Verifier
+from switchboard.api.signed import SignedCaller
 from switchboard.domain.model import Agent, AgentId
-from switchboard.engine.clock import to_datetime
 
 __all__ = ["AccessKeyCreated", "AccessKeySummary", "router"]
 
@@ -47,13 +47,13 @@ class AccessKeySummary(BaseModel):
 
 def router(server: Server) -> APIRouter:
     """The routes of this module, bound to `server`."""
-    verifier = SigV4Verifier(region=server.registry.region, lookup=server.accounts.secret)
+    signed = SignedCaller(server)
     accounts = server.accounts
 
     async def key_manager(request: Request, InstanceId: str) -> Principal:  # noqa: N803 -- the path's name
         """The caller, if they may manage the instance's keys (see the module doc)."""
         if "authorization" in request.headers:
-            principal = await _signed_caller(request, server, verifier)
+            principal = await signed.principal(request)
             if not principal.is_server_admin:
                 raise ApiProblem(
                     403,
@@ -141,24 +141,3 @@ def router(server: Server) -> APIRouter:
         return Response(status_code=204)
 
     return api
-
-
-async def _signed_caller(request: Request, server: Server, verifier: SigV4Verifier) -> Principal:
-    """The principal of a SigV4-signed request (as the Connect API verifies one)."""
-    body = await request.body()
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    try:
-        access_key_id = verifier.verify(
-            method=request.method,
-            path=raw_path.decode("latin-1").partition("?")[0],
-            query=request.scope.get("query_string", b"").decode("latin-1"),
-            headers=request.headers.items(),
-            body=body,
-            now=to_datetime(server.clock.now()),
-        )
-    except SignatureError as error:
-        raise ApiProblem(error.status, error.code, error.message) from None
-    principal = key_principal(access_key_id, server.accounts, server.registry)
-    if principal is None:
-        raise ApiProblem(403, "AccessDenied", f"The access key {access_key_id} has no user")
-    return principal
