@@ -157,7 +157,7 @@ def test_filters_pick_agents_and_lines_and_name_what_is_unknown(
         f"{base}/agents", params={"RoutingProfileId": center.profiles["Sales"]}
     ).json()
     assert len(by_profile) == 3
-    chat = sam.get(f"{base}/metrics/realtime", params={"Channel": "CHAT"}).json()
+    chat = sam.get(f"{base}/metrics/realtime", params={"Channel": "chat"}).json()
     assert [(r["QueueName"], r["Channel"]) for r in chat] == [("Sales", "CHAT")]
 
     unknown = sam.get(f"{base}/agents", params={"QueueId": "no-such-queue"})

@@ -112,7 +112,7 @@ def metric_filters(instance: Instance, queue_id: str | None, channel: str | None
     picked: Channel | None = None
     if channel:
         try:
-            picked = Channel(channel)
+            picked = Channel(channel.upper())
         except ValueError:
             names = ", ".join(c.value for c in CHANNELS)
             raise ApiProblem(
