@@ -43,6 +43,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from psycopg import sql
 
+from switchboard.api.session import CSRF_HEADER
 from switchboard.domain.model import AgentId
 from switchboard.domain.state import State
 from switchboard.engine.clock import SystemClock
@@ -50,7 +51,7 @@ from switchboard.engine.engine import Engine
 from switchboard.engine.ids import IdSource
 from switchboard.storage.backend import open_backend
 from switchboard.storage.store import SqlStore, open_engine
-from tests.server_harness import MASTER_KEY, REGION
+from tests.server_harness import MASTER_KEY, PASSWORD, REGION
 from tests.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,7 +180,9 @@ class Center:
     """Status name by id."""
 
 
-def seed(client: Any, alias: str) -> Center:
+def seed(client: Any, url: str, alias: str) -> Center:
+    """An instance with a Break status, queue Sales (voice and tasks) and `AGENTS` agents, each
+    logged in to the CCP (so GetCurrentUserData shows their statuses)."""
     instance_id = client.create_instance(
         IdentityManagementType="CONNECT_MANAGED",
         InstanceAlias=alias,
@@ -222,9 +225,20 @@ def seed(client: Any, alias: str) -> Center:
             PhoneConfig={"PhoneType": "SOFT_PHONE"},
             SecurityProfileIds=[agent_profile],
             RoutingProfileId=profile,
+            Password=PASSWORD,
         )["UserId"]
         for n in range(AGENTS)
     ]
+    for n in range(AGENTS):
+        with httpx.Client(base_url=url, timeout=15) as browser:
+            signed_in = browser.post(
+                "/switchboard/login",
+                json={"InstanceId": instance_id, "Username": f"agent{n}", "Password": PASSWORD},
+            )
+            assert signed_in.status_code == 200, signed_in.text
+            headers = {CSRF_HEADER: signed_in.json()["CsrfToken"]}
+            logged_in = browser.post("/switchboard/ccp/login", headers=headers)
+            assert logged_in.status_code == 200, logged_in.text
     return Center(
         instance_id=instance_id,
         statuses=statuses,
@@ -540,6 +554,14 @@ def queues_in(state: State) -> set[str]:
     return {queue.name for queue in state.queues.values()}
 
 
+def served_statuses(client: Any, center: Center) -> dict[str, str]:
+    """Each agent's status as GetCurrentUserData shows it (agents logged in to the CCP)."""
+    rows = client.get_current_user_data(
+        InstanceId=center.instance_id, Filters={"Agents": center.agents}, MaxResults=100
+    )["UserDataList"]
+    return {row["User"]["Id"]: row["Status"]["StatusName"] for row in rows}
+
+
 def served_queues(client: Any, center: Center) -> set[str]:
     pages = client.get_paginator("list_queues").paginate(
         InstanceId=center.instance_id, QueueTypes=["STANDARD"]
@@ -664,13 +686,13 @@ def check_store(run: Run) -> State:
 
 
 def check_served(run: Run, serve: Serve) -> None:
-    """(a) through the restarted server's API: it serves the queues and users the store holds.
-
-    (No Connect read operation shows a logged-out agent's status — GetCurrentUserData lists
-    only agents logged in to the CCP — so statuses are checked in the store, which the server
-    reopens with the same `open_engine`.)"""
+    """(a) through the restarted server's API: it serves the statuses and queues stored."""
     assert run.center is not None
+    assert run.ledger is not None
     client = connect(serve.url, run.key)
+    assert served_statuses(client, run.center) == run.ledger.status, run.why(
+        "the restarted server's statuses differ from the store's"
+    )
     assert served_queues(client, run.center) == run.known_queues, run.why(
         "the restarted server's queues differ from the store's"
     )
@@ -687,7 +709,7 @@ def crash_rounds(run: Run, alias: str, plan: list[str]) -> None:
     serve = Serve.start(run.db, log)
     try:
         client = connect(serve.url, run.key)
-        run.center = seed(client, alias)
+        run.center = seed(client, serve.url, alias)
         run.known_queues = served_queues(client, run.center)
         for agent in run.center.agents:  # a known, acknowledged status to start from
             client.put_user_status(
