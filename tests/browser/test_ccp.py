@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -343,3 +345,32 @@ def test_the_ccp_works_from_the_keyboard_alone(
     expect(resume).to_be_focused()  # Hold became Resume under the keyboard
     page.keyboard.press("Space")
     expect(card(page, "CONNECTED").get_by_role("button", name="Hold")).to_be_focused()
+
+
+def test_the_ccp_is_a_softphone_column_on_a_laptop_and_fills_a_phone(
+    center: Center, sign_in: SignIn
+) -> None:
+    phone_page = sign_in("alice")
+    panel = phone_page.locator("[data-ccp]")
+    expect(panel).to_be_visible()
+    box = panel.bounding_box()
+    assert box is not None
+    assert box["width"] >= PHONE["width"] - 40  # edge to edge, but for the margins
+    laptop = sign_in("bob", viewport={"width": 1280, "height": 800})
+    box = laptop.locator("[data-ccp]").bounding_box()
+    assert box is not None
+    assert 340 <= box["width"] <= 380
+    assert abs((box["x"] + box["width"] / 2) - 640) < 20  # centred
+    # Nothing wider than the screen on the phone: no sideways scrolling.
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_times_are_the_viewers_and_the_page_names_the_zone(center: Center, sign_in: SignIn) -> None:
+    page = sign_in("alice")
+    go_available(page)
+    instance = center.live.server.registry.get(center.seeded.instance_id)
+    assert instance is not None
+    since = instance.engine.state.agents[center.seeded.users["alice"]].status_start
+    local = datetime.fromtimestamp(since / 1000, ZoneInfo(TIME_ZONE)).strftime("%H:%M:%S")
+    expect(page.locator("[data-status-timer]")).to_have_attribute("title", f"Since {local}")
+    expect(page.locator("[data-zone]")).to_contain_text(f"Times in {TIME_ZONE}")

@@ -149,7 +149,7 @@ export function timeZone() {
 /** A moment as a clock time in the viewer's time zone, e.g. "14:03:22". */
 export function formatClock(ms) {
   return new Intl.DateTimeFormat(undefined, {
-    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
   }).format(new Date(ms));
 }
 
