@@ -1,18 +1,23 @@
 """`kill -9` at any moment loses no acknowledged change, and a restart is a replay (DESIGN §8).
 
-The real `switchboard serve` runs as a subprocess over SQLite (and, in one test, PostgreSQL).
-Threads drive it through boto3 — one per agent toggling PutUserStatus between Available and
-Break, so each agent's order of requests is known, and two making queues — and record every
-request the server acknowledged (a 2xx answer arrived). At a random moment the server is
-killed with SIGKILL (one round ends with a graceful SIGTERM instead, so that a snapshot exists
-and later rounds restart from snapshot + tail). After each death:
+The real `switchboard serve` runs as a subprocess over SQLite (and, in one test, PostgreSQL in
+a database of its own), its admin key made by `switchboard keys create --role admin`. Agents
+sign in and log in to the CCP; then threads drive the server through boto3 — one per agent
+toggling PutUserStatus between Available and Break (so each agent's order of requests is known),
+two making queues, one starting tasks (offered to the Available agents, so slots fill) — and
+record every request the server acknowledged (a 2xx answer arrived). At a random moment the
+server is killed with SIGKILL; one round ends with a graceful SIGTERM instead, so that a
+snapshot exists and the next rounds restart from snapshot + tail. After each death:
 
 (a) every acknowledged change is in the log: each agent's status is the last one acknowledged,
     or the one whose request was in flight when the server died (it may have landed without its
-    answer getting out); every acknowledged queue exists and no queue appears that nobody asked
-    for — both in the store, read directly, and through the restarted server's API;
+    answer getting out); acknowledged queues and task contacts exist, and nothing appears that
+    nobody asked for (no more unanswered contacts than requests in flight) — in the store, read
+    directly, and through the restarted server's API (GetCurrentUserData, ListQueues);
 (b) the state is a replay of the log: the engine `open_engine` rebuilds from the latest snapshot
-    plus the log's tail equals, field by field, an engine that replays the log from event 1.
+    plus the log's tail equals, field by field, an engine that replays the log from event 1
+    (the routing heaps and heartbeat timers compared by their live entries: both drop stale ones
+    lazily, at different moments).
 
 The random seed of each test is in its failure messages (`CRASH_SEED=<n>` reruns it).
 """
@@ -27,6 +32,7 @@ import random
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -54,8 +60,8 @@ from switchboard.storage.store import SqlStore, open_engine
 from tests.server_harness import MASTER_KEY, PASSWORD, REGION
 from tests.services import require
 
-ROOT = Path(__file__).resolve().parents[2]
-SWITCHBOARD = ROOT / ".venv" / "bin" / "switchboard"
+SWITCHBOARD = Path(sys.executable).with_name("switchboard")
+"""The `switchboard` command of the environment running the tests (`.venv/bin/switchboard`)."""
 AGENTS = 10
 QUEUE_THREADS = 2
 TASK_THREADS = 1
