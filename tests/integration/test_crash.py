@@ -3,7 +3,8 @@
 The real `switchboard serve` runs as a subprocess over SQLite (and, in one test, PostgreSQL in
 a database of its own), its admin key made by `switchboard keys create --role admin`. Agents
 sign in and log in to the CCP; then threads drive the server through boto3 — one per agent
-toggling PutUserStatus between Available and Break (so each agent's order of requests is known),
+cycling PutUserStatus through Available, Break, Training and Lunch (so each agent's order of
+requests is known, and a lost one differs from both the last acknowledged and the one in flight),
 two making queues, one starting tasks (offered to the Available agents, so slots fill) — and
 record every request the server acknowledged (a 2xx answer arrived). At a random moment the
 server is killed with SIGKILL; one round ends with a graceful SIGTERM instead, so that a
@@ -65,7 +66,9 @@ SWITCHBOARD = Path(sys.executable).with_name("switchboard")
 AGENTS = 10
 QUEUE_THREADS = 2
 TASK_THREADS = 1
-STATUSES = ("Available", "Break")
+STATUSES = ("Available", "Break", "Training", "Lunch")
+"""The cycle each agent's thread asks for, in order; four, so that the status before the last
+acknowledged one is neither it nor the one in flight."""
 
 
 # --------------------------------------------------------------------------- the server process
@@ -187,15 +190,16 @@ class Center:
 
 
 def seed(client: Any, url: str, alias: str) -> Center:
-    """An instance with a Break status, queue Sales (voice and tasks) and `AGENTS` agents, each
-    logged in to the CCP (so GetCurrentUserData shows their statuses)."""
+    """An instance with Break, Training and Lunch statuses, queue Sales (voice and tasks) and
+    `AGENTS` agents, each logged in to the CCP (so GetCurrentUserData shows their statuses)."""
     instance_id = client.create_instance(
         IdentityManagementType="CONNECT_MANAGED",
         InstanceAlias=alias,
         InboundCallsEnabled=True,
         OutboundCallsEnabled=True,
     )["Id"]
-    client.create_agent_status(InstanceId=instance_id, Name="Break", State="ENABLED")
+    for name in STATUSES[1:]:
+        client.create_agent_status(InstanceId=instance_id, Name=name, State="ENABLED")
     listed = client.list_agent_statuses(InstanceId=instance_id)["AgentStatusSummaryList"]
     statuses = {s["Name"]: s["Id"] for s in listed}
     hours = client.list_hours_of_operations(InstanceId=instance_id)
@@ -309,7 +313,7 @@ def drive(
     def toggle(client: Any, agent: str) -> None:
         current = ledger.status[agent]
         while True:
-            wanted = STATUSES[1 - STATUSES.index(current)] if current in STATUSES else "Available"
+            wanted = STATUSES[(STATUSES.index(current) + 1) % len(STATUSES)]
             ledger.in_flight[agent] = wanted
             try:
                 client.put_user_status(
@@ -550,10 +554,15 @@ def read_store(db: str, instance_id: str) -> Stored:
 
 
 def statuses_in(state: State, center: Center) -> dict[str, str]:
-    return {
-        agent: state.statuses[state.agents[AgentId(agent)].status_id].name
-        for agent in center.agents
-    }
+    """Each agent's chosen status: the next status while a contact holds them in the current
+    one (DESIGN §3.9: PutUserStatus to Break on a contact sets the next status), else the status.
+    """
+    chosen = {}
+    for agent_id in center.agents:
+        agent = state.agents[AgentId(agent_id)]
+        status_id = agent.next_status_id or agent.status_id
+        chosen[agent_id] = state.statuses[status_id].name
+    return chosen
 
 
 def queues_in(state: State) -> set[str]:
@@ -561,11 +570,11 @@ def queues_in(state: State) -> set[str]:
 
 
 def served_statuses(client: Any, center: Center) -> dict[str, str]:
-    """Each agent's status as GetCurrentUserData shows it (agents logged in to the CCP)."""
+    """Each agent's chosen status as GetCurrentUserData shows it: NextStatus, else Status."""
     rows = client.get_current_user_data(
         InstanceId=center.instance_id, Filters={"Agents": center.agents}, MaxResults=100
     )["UserDataList"]
-    return {row["User"]["Id"]: row["Status"]["StatusName"] for row in rows}
+    return {row["User"]["Id"]: row.get("NextStatus") or row["Status"]["StatusName"] for row in rows}
 
 
 def served_queues(client: Any, center: Center) -> set[str]:
