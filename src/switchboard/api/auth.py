@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -56,6 +58,8 @@ SERVER_ADMIN = "admin"
 """The username of the server-wide admin that `keys create --role admin` makes or reuses."""
 
 SESSION_SECONDS = 12 * 3600
+_KEY_CACHE_SECONDS = 60.0
+_KEY_CACHE_SIZE = 10_000
 """A browser session lasts a working day."""
 
 
@@ -125,6 +129,10 @@ class Accounts:
     catalog: Catalog
     box: SecretBox
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
+    _keys: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    """Access keys read lately: (expiry on the monotonic clock, plain secret, owner). Every signed
+    request needs both, and a catalog read plus a Fernet decryption cost more than the rest of
+    the signature check; a key deleted here is forgotten at once, elsewhere within a minute."""
 
     # --- passwords ---------------------------------------------------------------------------
 
@@ -221,17 +229,33 @@ class Accounts:
         )
         return key
 
+    def _key(self, access_key_id: str) -> tuple[float, str, dict[str, Any]] | None:
+        cached = self._keys.get(access_key_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached
+        stored = self.catalog.get("access-key", access_key_id)
+        if stored is None:
+            self._keys.pop(access_key_id, None)
+            return None  # unknown keys are not cached: one made by `keys create` works at once
+        if len(self._keys) >= _KEY_CACHE_SIZE:
+            self._keys.clear()
+        entry = (
+            time.monotonic() + _KEY_CACHE_SECONDS,
+            self.box.decrypt(stored["secret"].encode("ascii")),
+            {k: stored[k] for k in ("username", "instance_id", "user_id", "roles")},
+        )
+        self._keys[access_key_id] = entry
+        return entry
+
     def secret(self, access_key_id: str) -> str | None:
         """The plain secret of a key, for SigV4 (None for an unknown key)."""
-        stored = self.catalog.get("access-key", access_key_id)
-        return None if stored is None else self.box.decrypt(stored["secret"].encode("ascii"))
+        entry = self._key(access_key_id)
+        return None if entry is None else entry[1]
 
     def key_owner(self, access_key_id: str) -> dict[str, object] | None:
         """Whose key it is: username, instance_id, user_id and (server admin) roles."""
-        stored = self.catalog.get("access-key", access_key_id)
-        if stored is None:
-            return None
-        return {k: stored[k] for k in ("username", "instance_id", "user_id", "roles")}
+        entry = self._key(access_key_id)
+        return None if entry is None else dict(entry[2])
 
     def keys_of(self, instance_id: str | None, username: str) -> list[str]:
         """The access key ids of a user (newest last)."""
@@ -242,6 +266,7 @@ class Accounts:
         ]
 
     def delete_key(self, access_key_id: str) -> bool:
+        self._keys.pop(access_key_id, None)
         return self.catalog.delete("access-key", access_key_id)
 
 

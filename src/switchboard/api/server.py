@@ -83,6 +83,10 @@ class Server:
         self.registry = InstanceRegistry(account=account, region=region, engines=self._new_engine)
         self._durable: dict[str, _Durable] = {}
         self._commit_lock = asyncio.Lock()
+        self._writes_started = 0
+        self._writes_done = 0
+        """Group commit: a caller needs the first write that starts after it arrived; when it
+        gets the lock, a write that started meanwhile may already have carried its commands."""
         self._wake = asyncio.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
         """The event loop that owns the engines (set when the timers start)."""
@@ -175,9 +179,13 @@ class Server:
             raise ServerFailed("the server stopped writing after an error") from self.failure
         if not self.pending:
             return
+        needed = self._writes_started + 1
         async with self._commit_lock:
             if self.failure is not None:
                 raise ServerFailed("the server stopped writing after an error") from self.failure
+            if self._writes_done >= needed:
+                return  # another caller's write took our commands with its own
+            self._writes_started += 1
             work: list[tuple[_Durable, list[Batch], tuple[str, dict[str, Any]] | None]] = []
             for instance in self.registry:
                 durable = self._durable[instance.id]
@@ -189,6 +197,7 @@ class Server:
                 if batches or document is not None:
                     work.append((durable, batches, (instance.id, document) if document else None))
             if not work:
+                self._writes_done = self._writes_started
                 return
             try:
                 await asyncio.to_thread(self._write, work)
@@ -197,6 +206,7 @@ class Server:
                 log.critical("a durable write failed; the server must restart: %r", error)
                 self.on_failure(error)
                 raise ServerFailed("a durable write failed; restart the server") from error
+            self._writes_done = self._writes_started
             for durable, _, _ in work:
                 durable.log.written()
                 if durable.runners:
