@@ -308,6 +308,21 @@ def test_an_instance_user_cannot_touch_another_instance(
     assert code_of(queue) == "AccessDeniedException"
 
 
+def test_only_the_server_admin_lists_instances(
+    live: LiveServer, center: Seeded, other: Seeded, keys: dict[str, tuple[str, str]]
+) -> None:
+    # ListInstances names every instance of the server: an instance's own users, even its
+    # admins, would learn of the others' (they describe their own with DescribeInstance).
+    for name in ("ada", "sam", "alice"):
+        with pytest.raises(ClientError) as refused:
+            client_of(live, keys[name]).list_instances()
+        assert code_of(refused) == "AccessDeniedException", name
+    own = client_of(live, keys["sam"]).describe_instance(InstanceId=center.instance_id)
+    assert own["Instance"]["Id"] == center.instance_id
+    listed = live.connect().list_instances()["InstanceSummaryList"]
+    assert {center.instance_id, other.instance_id} <= {i["Id"] for i in listed}
+
+
 def test_every_connect_route_has_a_line_in_the_authorization_table() -> None:
     verifier = SigV4Verifier(region=REGION, lookup=lambda _: None)
     app = create_app(InstanceRegistry(region=REGION), verifier, SystemClock())

@@ -33,7 +33,7 @@ def AccessDenied(message: str) -> ApiError:  # noqa: N802 -- reads as an excepti
 
 CONNECT_PERMISSIONS: dict[tuple[str, str], Need] = {
     ("PUT", "/instance"): Need.SERVER_ADMIN,
-    ("GET", "/instance"): Need.SUPERVISOR,
+    ("GET", "/instance"): Need.SERVER_ADMIN,  # ListInstances names every tenant's instance
     ("GET", "/instance/{InstanceId}"): Need.SUPERVISOR,
     ("GET", "/hours-of-operations-summary/{InstanceId}"): Need.SUPERVISOR,
     ("GET", "/security-profiles-summary/{InstanceId}"): Need.SUPERVISOR,
