@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.domain import commands as cmd
 from switchboard.domain import events as ev
-from switchboard.domain.model import ContactId, ContactPhase, ContactState
+from switchboard.domain.model import Channel, ContactId, ContactPhase, ContactState
 from switchboard.domain.routing import explain
+from switchboard.engine.engine import Engine
 from tests.support import BASIC, World
 
 
@@ -597,3 +599,33 @@ def test_each_contact_goes_to_an_agent_for_whom_it_is_eligible() -> None:
     assert world.slot_state("alice", "call1") is ContactState.CONNECTING
     world.inbound("chat2", 11, channel="CHAT", queue="Chats")  # alice is busy on voice: bob
     assert world.slot_state("bob", "chat2") is ContactState.CONNECTING
+
+
+def test_a_replayed_router_keeps_only_live_index_entries_and_routes_the_same() -> None:
+    world = World()
+    world.login("alice")
+    world.login("bob")
+    for second in range(1, 200):  # many status changes: every one leaves a stale heap entry
+        world.set_status("alice", "Break" if second % 2 else "Available", second)
+        world.set_status("bob", "Available" if second % 2 else "Break", second + 0.5)
+    world.set_status("alice", "Available", 299)
+    world.inbound("c1", 300)  # offered at once to bob, idle since 199.5
+    replayed = Engine(clock=world.engine.clock, ids=world.engine.ids)
+    replayed.replay(world.engine.log.read())
+    router = replayed.state.router
+    live_agents = sum(len(heap) for heap in router.agent_heaps.values())
+    assert live_agents <= len(replayed.state.agents), "stale agent entries were dropped"
+    # The next routing decision is the same in both engines.
+    for engine in (world.engine, replayed):
+        engine.execute(
+            cmd.StartInboundContact(
+                contact_id=ContactId("c2"), channel=Channel.VOICE, queue_id=world.queue()
+            ),
+            at=world.ms(301),
+        )
+
+    def holding(engine: Engine) -> dict[str, list[str]]:
+        return {a.username: sorted(a.slots) for a in engine.state.agents.values()}
+
+    assert holding(world.engine) == holding(replayed)
+    assert holding(replayed) == {"alice": ["c2"], "bob": ["c1"]}

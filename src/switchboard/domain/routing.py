@@ -164,6 +164,23 @@ class Router:
             contact.queue_token += 1
             self.queued -= 1
 
+    def compact(self) -> None:
+        """Drop stale heap entries (a changed agent or a dequeued contact leaves its old entry
+        behind until it reaches the top). Replay never routes, so after a long replay most
+        entries are stale; so are many in a long-running engine. Routing is unchanged."""
+        for group, agents in self.agent_heaps.items():
+            live = [entry for entry in agents if entry[2] == entry[3].route_version]
+            heapq.heapify(live)
+            self.agent_heaps[group] = live
+        for line, contacts in self.queue_heaps.items():
+            waiting = [
+                entry
+                for entry in contacts
+                if entry[2] == entry[3].queue_token and entry[3].phase is ContactPhase.QUEUED
+            ]
+            heapq.heapify(waiting)
+            self.queue_heaps[line] = waiting
+
     # --- reading -------------------------------------------------------------------------------
 
     def head(self, queue_id: QueueId, channel: Channel) -> Contact | None:

@@ -273,6 +273,7 @@ class Engine:
 
     def image(self) -> tuple[State, dict[str, object], Millis]:
         """Everything a snapshot needs to resume this engine: state, stream projection, clock."""
+        self.state.router.compact()  # stale index entries would only make the image bigger
         return self.state, self.stream.image(), self.last_at
 
     def restore(self, image: tuple[State, dict[str, object], Millis]) -> None:
@@ -292,6 +293,7 @@ class Engine:
             self.stream.project(seq, event)
             self.state.finished.clear()
             self.last_at = max(self.last_at, event.at)
+        self.state.router.compact()  # nothing routed during the replay: most entries are stale
         self._catching_up = True
 
     # --- ids -----------------------------------------------------------------------------------
