@@ -405,8 +405,14 @@ def _web_routers() -> list[Any]:
 
 def _print_demo(credentials: list[tuple[str, str]], host: str, port: int) -> None:
     console = Console(stderr=True)
+    if not credentials:
+        console.print(
+            f"[bold]Demo contact center[/] on http://{host}:{port}/login — its passwords were "
+            "shown when it was created (an admin can reset one on /admin)"
+        )
+        return
     console.print(
-        f"[bold]Demo contact center[/] on http://{host}:{port}/ccp — agents "
+        f"[bold]Demo contact center[/] on http://{host}:{port}/login — agents "
         "(username password), shown once:"
     )
     for username, password in credentials:
