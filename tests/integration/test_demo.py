@@ -13,7 +13,7 @@ import httpx
 import orjson
 from fastapi import APIRouter
 
-from switchboard.api.demo import DEMO_ALIAS, STATUSES, SUPERVISOR, Demo, DemoConfig
+from switchboard.api.demo import ADMIN, DEMO_ALIAS, STATUSES, SUPERVISOR, Demo, DemoConfig
 from switchboard.api.server import Server
 from switchboard.domain import events as ev
 from switchboard.domain.model import Channel, StatusType
@@ -44,11 +44,12 @@ def test_seeding_twice_makes_the_instance_once_and_shows_passwords_once(tmp_path
     for profile in state.profiles.values():
         assert dict(profile.concurrency) == {Channel.VOICE: 1, Channel.CHAT: 2, Channel.TASK: 1}
     usernames = [name for name, _ in first.credentials]
-    assert usernames == [f"agent{i:02d}" for i in range(1, 13)] + [SUPERVISOR]
-    assert len({password for _, password in first.credentials}) == 13
+    assert usernames == [f"agent{i:02d}" for i in range(1, 13)] + [SUPERVISOR, ADMIN]
+    assert len({password for _, password in first.credentials}) == 14
     username, password = first.credentials[0]
     assert server.accounts.check_password(instance.id, username, password) is not None
     assert instance.profile_names(state.usernames[SUPERVISOR]) == ["CallCenterManager"]
+    assert instance.profile_names(state.usernames[ADMIN]) == ["Admin"]
     assert len(first.simulated) == 10
     assert {state.agents[a].username for a in first.simulated}.isdisjoint({"agent01", "agent02"})
     assert server.background == [first.run]

@@ -1,15 +1,15 @@
 """`serve --demo`: a seeded contact center with simulated customers and agents on the real clock.
 
-`Demo.seed(server)` makes the instance "demo" once, through the engine's commands as the Connect
-API does (statuses Break, Training and Lunch; queues Sales and Support; a routing profile per
-queue with VOICE 1 / CHAT 2 / TASK 1; agents agent01..agent12 and a supervisor, each with a random
-password returned once in `credentials`), or finds it again on a restart (no secret is shown
-twice). It adds `Demo.run` to `server.background`, which the app's lifespan starts on the event
-loop: customers arrive as Poisson streams per queue and channel and hang up when their
-exponential patience runs out while queued; every agent but agent01 and agent02 (left for a
-person to sign in as) logs in, accepts offers after a short delay, talks, does After Contact Work,
-clears it and now and then takes a break. Every action is an engine command executed on the loop
-(the engine's single writer); `server.poke()` after each lets the timer loop commit it.
+`Demo.seed(server)` makes the instance "demo" once, through the engine's commands as the Connect API
+does (statuses Break, Training and Lunch; queues Sales and Support; a routing profile per queue with
+VOICE 1 / CHAT 2 / TASK 1; agents agent01..agent12, a supervisor and an admin, each with a random
+password returned once in `credentials`), or finds it again on a restart (no secret is shown twice).
+It adds `Demo.run` to `server.background`, which the app's lifespan starts on the event loop:
+customers arrive as Poisson streams per queue and channel and hang up when their exponential
+patience runs out while queued; every agent but agent01 and agent02 (left for a person to sign in
+as) logs in, accepts offers after a short delay, talks, does After Contact Work, clears it and now
+and then takes a break. Every action is an engine command executed on the loop (the engine's single
+writer); `server.poke()` after each lets the timer loop commit it.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ STATUSES = ("Break", "Training", "Lunch")
 QUEUES = ("Sales", "Support")
 CONCURRENCY = ((Channel.VOICE, 1), (Channel.CHAT, 2), (Channel.TASK, 1))
 SUPERVISOR = "supervisor"
+ADMIN = "admin"
+"""A demo user with the Admin profile, for the /admin page (the API's admin is an access key)."""
 HOUR_MS = 3_600_000
 _PASSWORD = re.compile(r"(?=.*[a-z])(?=.*[A-Z])(?=.*\d).{8,64}")
 _FIRST_NAMES = (
@@ -512,6 +514,7 @@ def _create(server: Server, config: DemoConfig) -> tuple[Instance, list[tuple[st
         for i in range(1, config.agents + 1)
     ]
     users.append((SUPERVISOR, "Sam", "CallCenterManager", profiles[0]))
+    users.append((ADMIN, "Ada", "Admin", profiles[0]))
     credentials = []
     for username, first, security_profile, profile_id in users:
         user_id = AgentId(instance.new_id("agent", username, state.agents))
