@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LINT_PATHS := $(wildcard src tests bench)
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: venv run lint test bench clean
+.PHONY: venv run demo lint test bench clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,10 @@ $(STAMP): pyproject.toml
 
 run: venv
 	$(BIN)/switchboard run examples/inbound-call.yaml --out out/inbound-call
+
+# A living contact center on ./switchboard.db (Ctrl-C stops it; the next start resumes it).
+demo: venv
+	$(BIN)/switchboard serve --demo
 
 lint: venv
 	$(BIN)/ruff check $(LINT_PATHS)
