@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 import botocore
 import httpx
+import orjson
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -321,6 +322,26 @@ def test_only_the_server_admin_lists_instances(
     assert own["Instance"]["Id"] == center.instance_id
     listed = live.connect().list_instances()["InstanceSummaryList"]
     assert {center.instance_id, other.instance_id} <= {i["Id"] for i in listed}
+
+
+def test_an_instance_named_in_the_body_in_any_form_is_checked(
+    live: LiveServer, center: Seeded, other: Seeded, keys: dict[str, tuple[str, str]]
+) -> None:
+    arn = live.connect().describe_instance(InstanceId=other.instance_id)["Instance"]["Arn"]
+    window = {"StartTime": time.time() - 3600, "EndTime": time.time()}
+    query = {
+        **window,
+        "Filters": [{"FilterKey": "QUEUE", "FilterValues": list(other.queues.values())}],
+        "Metrics": [{"Name": "CONTACTS_HANDLED"}],
+    }
+    sam = keys["sam"]
+    for body in (
+        {"ResourceArn": other.instance_id, **query},  # a bare id is a ResourceArn too
+        {"InstanceId": center.instance_id, "ResourceArn": arn, **query},  # own id, foreign ARN
+    ):
+        answer = signed(live, "POST", "/metrics/data", key=sam, body=orjson.dumps(body))
+        assert answer.status_code == 403, (body, answer.text)
+        assert answer.headers["x-amzn-errortype"].startswith("AccessDeniedException")
 
 
 def test_every_connect_route_has_a_line_in_the_authorization_table() -> None:

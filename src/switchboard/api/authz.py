@@ -86,20 +86,22 @@ def key_principal(
     return Principal(username=username, roles=roles, instance_id=str(instance_id), user_id=user_id)
 
 
-def _body_instance(body: bytes) -> str | None:
-    """`InstanceId`, or the instance of `ResourceArn`, of a JSON body (None when absent)."""
+def _body_instances(body: bytes) -> set[str]:
+    """Every instance a JSON body names: its `InstanceId`, and its `ResourceArn` (an instance ARN
+    or, as GetMetricDataV2 also accepts, a bare instance id). A caller must be allowed all."""
     try:
         document = orjson.loads(body) if body else {}
     except orjson.JSONDecodeError:
-        return None  # the operation itself reports the malformed body
+        return set()  # the operation itself reports the malformed body
     if not isinstance(document, dict):
-        return None
+        return set()
+    named = set()
     if isinstance(document.get("InstanceId"), str):
-        return str(document["InstanceId"])
+        named.add(str(document["InstanceId"]))
     arn = document.get("ResourceArn")
-    if isinstance(arn, str) and ":instance/" in arn:
-        return arn.split(":instance/", 1)[1].split("/", 1)[0]
-    return None
+    if isinstance(arn, str):
+        named.add(arn.split(":instance/", 1)[1].split("/", 1)[0] if ":instance/" in arn else arn)
+    return named
 
 
 def authorize(
@@ -121,11 +123,12 @@ def authorize(
                 f"User {principal.username!r} may not call {operation}: it needs {need.value}"
             )
         return
-    instance_id = path_params.get("InstanceId") or _body_instance(body)
-    if instance_id is not None and not principal.may_use(instance_id):
-        raise AccessDenied(
-            f"User {principal.username!r} belongs to another instance than {instance_id!r}"
-        )
+    named = {path_params["InstanceId"]} if "InstanceId" in path_params else set()
+    for instance_id in sorted(named | _body_instances(body)):
+        if not principal.may_use(instance_id):
+            raise AccessDenied(
+                f"User {principal.username!r} belongs to another instance than {instance_id!r}"
+            )
     if need is Need.ADMIN and principal.can(Role.ADMIN):
         return
     if need in (Need.SUPERVISOR, Need.SELF_OR_SUPERVISOR) and principal.can(Role.SUPERVISOR):
