@@ -150,8 +150,10 @@ def phone(center: Center) -> PhoneLine:
     return PhoneLine(center)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Per module, not per session: Playwright's sync API keeps an asyncio loop running on the
+    # main thread while it is open, and every later test that calls asyncio.run there would fail.
     _require_chromium()
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 (only once Chromium is there)
 
