@@ -13,9 +13,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import orjson
 import psycopg
 import pytest
+from botocore.exceptions import ClientError
 
 from switchboard.domain import commands as cmd
 from switchboard.domain.model import AgentId, Channel, ContactId, ContactState, QueueId
@@ -280,5 +282,41 @@ def test_contacts_and_historical_metrics_from_before_a_restart_are_still_reporte
         )
         (result,) = metrics["MetricResults"]
         assert result["Collections"][0]["Value"] == 1
+    finally:
+        live.stop()
+
+
+def test_health_reports_ok_then_a_failed_write_stops_answering_with_503(tmp_path: Path) -> None:
+    live = LiveServer.start(tmp_path)
+    try:
+        seeded = live.seed_instance("health")
+        health = httpx.get(f"{live.url}/healthz", timeout=5)
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok"
+        assert health.json()["instances"] == 1
+
+        def broken(*_: object) -> int:
+            raise OSError("disk full")
+
+        store = live.server.durable(seeded.instance_id).store
+        store.append_batches = broken  # type: ignore[method-assign]
+        client = live.connect()
+        with pytest.raises(ClientError) as refused:
+            client.put_user_status(
+                InstanceId=seeded.instance_id,
+                UserId=seeded.users["alice"],
+                AgentStatusId=seeded.statuses["Break"],
+            )
+        assert refused.value.response["Error"]["Code"] == "ServiceUnavailableException"
+        assert "not applied" in refused.value.response["Error"]["Message"]
+        assert httpx.get(f"{live.url}/healthz", timeout=5).status_code == 503
+        with pytest.raises(ClientError):  # nothing is answered from a state the log lacks
+            client.list_users(InstanceId=seeded.instance_id)
+    finally:
+        live.stop()
+    # The change that was never written is not there after a restart.
+    live = LiveServer.start(tmp_path, key=(live.key_id, live.secret))
+    try:
+        assert _status_name(live, seeded.instance_id, seeded.users["alice"]) == "Offline"
     finally:
         live.stop()
