@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from switchboard.api import access_keys, ccp, push, supervisor
 from switchboard.api.authz import key_principal
 from switchboard.api.connect import create_app as create_connect_app
+from switchboard.api.connect import put_user_status_lean
 from switchboard.api.limits import BodyLimit
 from switchboard.api.server import DurableResponses, Server
 from switchboard.api.session import install_problem_handlers
@@ -111,9 +112,18 @@ class ConnectFirst:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _first_segment(scope["path"]) in self.segments:
-            await self.connect(scope, receive, send)
+            if scope["method"] == "PUT" and _is_status_path(scope["path"]):
+                await put_user_status_lean(self.connect, scope, receive, send)
+            else:
+                await self.connect(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+def _is_status_path(path: str) -> bool:
+    """`/users/{InstanceId}/{UserId}/status` with both ids non-empty."""
+    parts = path.split("/")
+    return len(parts) == 5 and parts[1] == "users" and parts[4] == "status" and all(parts[2:4])
 
 
 def _health_router(server: Server) -> APIRouter:

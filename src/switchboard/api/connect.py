@@ -14,12 +14,14 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from switchboard.analytics.historical import (
     SERVICE_LEVEL_THRESHOLDS_S,
@@ -72,7 +74,7 @@ from switchboard.engine.metrics import ScopeMetrics, free_slots, is_active_slot
 from switchboard.formats.aes import DecodedAgentEvent
 from switchboard.formats.ctr import DecodedContactRecord
 
-__all__ = ["create_app"]
+__all__ = ["STATUS_ROUTE", "create_app", "put_user_status_lean"]
 
 _ALIAS = re.compile(r"(?!d-)([\da-zA-Z]+)([-]*[\da-zA-Z])*")
 _CHANNELS = ", ".join(c.value for c in Channel)
@@ -237,6 +239,36 @@ def _run(instance: Instance, command: cmd.Command, clock: Clock) -> Millis:
     return at
 
 
+def _put_user_status(instance: Instance, clock: Clock, body: Body, user_id: str) -> Response:
+    agent = _user(instance, user_id)
+    status = _status(instance, body.need_str("AgentStatusId"))
+    _run(instance, cmd.SetStatus(agent_id=agent.id, status_id=status.id, actor="api"), clock)
+    return _empty()
+
+
+STATUS_ROUTE = SimpleNamespace(path="/users/{InstanceId}/{UserId}/status")
+"""PutUserStatus's route, as the authorization table names it."""
+
+
+async def put_user_status_lean(app: FastAPI, scope: Scope, receive: Receive, send: Send) -> None:
+    """PutUserStatus (`PUT /users/{InstanceId}/{UserId}/status`) without FastAPI's routing and
+    dependency solving, for the server's busiest call (DESIGN §10: hot paths may need leaner
+    handling): the same signature check, authorization, body rules, command and answers as the
+    route, whose code it calls."""
+    _, _, instance_id, user_id, _ = scope["path"].split("/")
+    path_params = {"InstanceId": instance_id, "UserId": user_id}
+    scope = {**scope, "app": app, "route": STATUS_ROUTE, "path_params": path_params}
+    request = Request(scope, receive)
+    try:
+        await _authenticate(request)
+        instance = await _instance(request, instance_id)
+        body = parse_body(await request.body())
+        response = _put_user_status(instance, app.state.clock, body, user_id)
+    except (ApiError, DomainError, SignatureError) as error:
+        response = _refusal(error)
+    await response(scope, receive, send)
+
+
 # --------------------------------------------------------------------------- lookups
 
 
@@ -377,22 +409,21 @@ def create_app(instances: InstanceRegistry, verifier: SigV4Verifier, clock: Cloc
     return app
 
 
-def _install_error_handlers(app: FastAPI) -> None:
-    async def api_error(_: Request, error: Exception) -> Response:
-        assert isinstance(error, ApiError)
-        return _error(error.code, error.message, error.status)
-
-    async def domain_error(_: Request, error: Exception) -> Response:
-        assert isinstance(error, DomainError)
+def _refusal(error: ApiError | DomainError | SignatureError) -> Response:
+    """Connect's answer to a refused request: its error type, status and message."""
+    if isinstance(error, DomainError):
         status = {
             "ResourceNotFoundException": 404,
             "DuplicateResourceException": 409,
         }.get(error.code, 400)
         return _error(error.code, error.message, status)
+    return _error(error.code, error.message, error.status)
 
-    async def signature_error(_: Request, error: Exception) -> Response:
-        assert isinstance(error, SignatureError)
-        return _error(error.code, error.message, error.status)
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def refused(_: Request, error: Exception) -> Response:
+        assert isinstance(error, ApiError | DomainError | SignatureError)
+        return _refusal(error)
 
     async def not_found(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
@@ -406,9 +437,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         # The cause goes to the server's log (uvicorn prints it); the caller gets no traceback.
         return _error("InternalServiceException", f"Internal error ({type(error).__name__})", 500)
 
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(DomainError, domain_error)
-    app.add_exception_handler(SignatureError, signature_error)
+    app.add_exception_handler(ApiError, refused)
+    app.add_exception_handler(DomainError, refused)
+    app.add_exception_handler(SignatureError, refused)
     app.add_exception_handler(StarletteHTTPException, not_found)
     app.add_exception_handler(Exception, internal)
 
@@ -926,17 +957,14 @@ def _user_routes(router: APIRouter) -> None:
         instance.modified[agent.id] = at
         return _empty()
 
-    @router.put("/users/{InstanceId}/{UserId}/status")
+    @router.put(STATUS_ROUTE.path)
     async def put_user_status(
         instance: InstanceDep,
         clock: ClockDep,
         body: JsonBody,
         UserId: str,  # noqa: N803 -- Connect's name
     ) -> Response:
-        agent = _user(instance, UserId)
-        status = _status(instance, body.need_str("AgentStatusId"))
-        _run(instance, cmd.SetStatus(agent_id=agent.id, status_id=status.id, actor="api"), clock)
-        return _empty()
+        return _put_user_status(instance, clock, body, UserId)
 
     @router.post("/users/{InstanceId}/{UserId}/contact")
     async def dismiss_user_contact(
