@@ -1,8 +1,8 @@
 """A live Connect API (uvicorn on a free port) and a contact center built on it through boto3.
 
-`test_connect_api_boto3.py` keeps its own copy of the server fixture; the contact and
-historical-metrics tests share this one and `Desk`, which builds a center with voice, chat and
-task slots and drives the agent's side (the CCP has no Connect API) on the engine itself.
+The Connect API tests share this server fixture; the contact and historical-metrics tests also
+share `Desk`, which builds a center with voice, chat and task slots and drives the agent's side
+(the CCP has no Connect API) on the engine itself.
 """
 
 from __future__ import annotations

@@ -6,9 +6,6 @@ with botocore's signer and send the broken body with httpx, as a hand-rolled cli
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,51 +13,23 @@ import boto3
 import httpx
 import orjson
 import pytest
-import uvicorn
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from switchboard.api.connect import create_app
-from switchboard.api.registry import InstanceRegistry
-from switchboard.api.sigv4 import SigV4Verifier
 from switchboard.domain import commands as cmd
 from switchboard.domain.model import AgentId, Channel, ContactId, ContactState, QueueId
-from switchboard.engine.clock import ManualClock, SystemClock
 from switchboard.engine.engine import AgentStreamRecord, StreamEventType
-
-REGION = "us-east-1"
-KEY_ID = "SBAKTESTTESTTESTTEST"
-SECRET = "test-secret-access-key-0000000000000000"
-
-
-@dataclass
-class Server:
-    url: str
-    instances: InstanceRegistry
-    clock: ManualClock
+from tests.integration.conftest import KEY_ID, REGION, SECRET
+from tests.integration.conftest import LiveServer as Server
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    instances = InstanceRegistry(region=REGION)
-    clock = ManualClock(SystemClock().now())  # near real time: boto3 signs with the real clock
-    verifier = SigV4Verifier(region=REGION, lookup={KEY_ID: SECRET}.get)
-    app = create_app(instances, verifier, clock)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    yield Server(f"http://127.0.0.1:{port}", instances, clock)
-    uv.should_exit = True
-    thread.join(timeout=10)
+def server(live_server: Server) -> Server:
+    """The live Connect API of tests/integration/conftest.py (uvicorn on a free port)."""
+    return live_server
 
 
 def connect(server: Server, secret: str = SECRET, key_id: str = KEY_ID) -> Any:
