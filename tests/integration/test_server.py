@@ -202,6 +202,24 @@ def _comparable(live: LiveServer, instance_id: str) -> dict[str, object]:
     }
 
 
+def _alice_statuses(path: Path, user_id: str, last: str) -> list[str]:
+    """The statuses of a user's STATE_CHANGE records in a JSONL file, once `last` is there."""
+    deadline = time.monotonic() + 10
+    statuses: list[str] = []
+    while time.monotonic() < deadline:
+        if path.exists():
+            lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+            statuses = [
+                line["CurrentAgentSnapshot"]["AgentStatus"]["Name"]
+                for line in lines
+                if line["EventType"] == "STATE_CHANGE" and line["AgentARN"].endswith(user_id)
+            ]
+            if statuses[-1:] == [last]:
+                break
+        time.sleep(0.05)
+    return statuses
+
+
 def test_sinks_receive_agent_events_from_the_log_and_resume_after_a_restart(
     tmp_path: Path,
 ) -> None:
@@ -210,36 +228,21 @@ def test_sinks_receive_agent_events_from_the_log_and_resume_after_a_restart(
         "*": [lambda alias: JsonlSink(folder / alias, name="files", fsync=False)]
     }
     live = LiveServer.start(tmp_path, sinks=sinks)
-    seeded = live.seed_instance("sinks")
-    client = live.connect()
-    client.put_user_status(
-        InstanceId=seeded.instance_id,
-        UserId=seeded.users["alice"],
-        AgentStatusId=seeded.statuses["Break"],
+    seeded = live.seed_instance("sinks")  # created while serving: its sinks start with it
+    alice = seeded.users["alice"]
+    path = folder / "sinks" / "agent-events.jsonl"
+    live.connect().put_user_status(
+        InstanceId=seeded.instance_id, UserId=alice, AgentStatusId=seeded.statuses["Break"]
     )
+    assert _alice_statuses(path, alice, "Break")[-1:] == ["Break"]
     live = live.restart(sinks=sinks)
     try:
         live.connect().put_user_status(
             InstanceId=seeded.instance_id,
-            UserId=seeded.users["alice"],
+            UserId=alice,
             AgentStatusId=seeded.statuses["Available"],
         )
-        path = folder / "sinks" / "agent-events.jsonl"
-        deadline = time.monotonic() + 10
-        statuses: list[str] = []
-        while time.monotonic() < deadline:
-            if path.exists():
-                lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
-                statuses = [
-                    line["CurrentAgentSnapshot"]["AgentStatus"]["Name"]
-                    for line in lines
-                    if line["EventType"] == "STATE_CHANGE"
-                    and line["AgentARN"].endswith(seeded.users["alice"])
-                ]
-                if statuses[-1:] == ["Available"]:
-                    break
-            time.sleep(0.05)
-        assert statuses[-2:] == ["Break", "Available"]
+        assert _alice_statuses(path, alice, "Available")[-2:] == ["Break", "Available"]
         ids = [orjson.loads(line)["EventId"] for line in path.read_bytes().splitlines()]
         assert len(ids) == len(set(ids)), "a clean restart sends nothing twice"
     finally:

@@ -82,6 +82,7 @@ class Server:
         self.accounts = Accounts(backend.catalog, secret_box(backend, environ))
         self.registry = InstanceRegistry(account=account, region=region, engines=self._new_engine)
         self._durable: dict[str, _Durable] = {}
+        self._sinks_started = False
         self._commit_lock = asyncio.Lock()
         self._writes_started = 0
         self._writes_done = 0
@@ -154,7 +155,9 @@ class Server:
             instance.engine.fire_due(now)
 
     def start_sinks(self) -> None:
-        """Start the configured sinks of every instance (each on its own thread)."""
+        """Start the configured sinks of every instance (each on its own thread), and from now
+        on those of each instance created later (at its first durable write)."""
+        self._sinks_started = True
         for instance in self.registry:
             self._start_sinks(instance)
 
@@ -207,8 +210,12 @@ class Server:
                 self.on_failure(error)
                 raise ServerFailed("a durable write failed; restart the server") from error
             self._writes_done = self._writes_started
-            for durable, _, _ in work:
+            for durable, _, named_document in work:
                 durable.log.written()
+                if named_document is not None and self._sinks_started:
+                    created = self.registry.get(named_document[0])
+                    if created is not None:
+                        self._start_sinks(created)  # a new instance: none of its sinks run yet
                 if durable.runners:
                     for runner in durable.runners:
                         runner.wake()
