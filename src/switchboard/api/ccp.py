@@ -29,7 +29,7 @@ from switchboard.api.server import Server
 from switchboard.api.session import COOKIE, ApiProblem, SignedIn, current, require_csrf
 from switchboard.api.signed import SignedCaller
 from switchboard.domain import commands as cmd
-from switchboard.domain.activity import STATUS_ACTIVITIES, Activity, activity_name, activity_of
+from switchboard.domain.activity import activity_name, activity_of
 from switchboard.domain.model import (
     CHANNELS,
     TRANSFERABLE_STATES,
@@ -133,41 +133,6 @@ def _actions(slot: Slot) -> list[str]:
     return actions
 
 
-_ACTIVITY_STATES: dict[Activity, frozenset[ContactState]] = {
-    Activity.ERROR: frozenset({ContactState.ERROR}),
-    Activity.MISSED: frozenset({ContactState.MISSED}),
-    Activity.REJECTED: frozenset({ContactState.REJECTED}),
-    Activity.AFTER_CONTACT_WORK: frozenset({ContactState.ENDED}),
-    Activity.INCOMING: frozenset(
-        {ContactState.INCOMING, ContactState.PENDING, ContactState.CONNECTING}
-    ),
-}
-
-
-def _activity_since(agent: Agent, activity: Activity) -> Millis:
-    """When the agent's current activity began: the status's start (or the last clear after
-    it) when no contact shapes it, else the start of the oldest contact that makes it."""
-    if activity in STATUS_ACTIVITIES:
-        return max(agent.status_start, agent.idle_since)
-    if activity is Activity.ON_CONTACT:
-        starts = [
-            slot.contact.connected_at if slot.contact.connected_at is not None else slot.state_start
-            for slot in agent.slots.values()
-            if slot.state in TRANSFERABLE_STATES
-            or slot.state is ContactState.PAUSED
-            or (slot.state is ContactState.CONNECTING and slot.is_outbound)
-        ]
-    else:
-        states = _ACTIVITY_STATES[activity]
-        starts = [
-            slot.state_start
-            for slot in agent.slots.values()
-            if slot.state in states
-            and not (slot.state is ContactState.CONNECTING and slot.is_outbound)
-        ]
-    return min(starts, default=agent.status_start)
-
-
 def ccp_snapshot(instance: Instance, user_id: str, *, now: Millis | None = None) -> dict[str, Any]:
     """The CCP of one user: their status and activity, slots, contacts (newest first, each with
     the actions it allows now), the statuses they may choose and the queues to transfer to.
@@ -237,7 +202,8 @@ def ccp_snapshot(instance: Instance, user_id: str, *, now: Millis | None = None)
             "NextStatus": next_status,
             "Activity": {
                 "Name": activity_name(activity, status.name),
-                "Since": _activity_since(agent, activity),
+                # The same instant the dashboard shows (one definition: the real-time metrics).
+                "Since": instance.metrics.activity_since(agent.id) or agent.status_start,
             },
             "Slots": slots,
         },

@@ -417,6 +417,11 @@ class RealTimeProjection:
 
     # --- reading -------------------------------------------------------------------------------
 
+    def activity_since(self, agent_id: AgentId) -> Millis | None:
+        """When an agent's current Agent Activity began (None for an agent not yet seen)."""
+        part = self._parts.get(agent_id)
+        return None if part is None else part.since
+
     def scope(self, now: Millis, lines: Collection[tuple[QueueId, Channel]]) -> ScopeMetrics:
         """The metrics at `now` of the queue/channel `lines` taken together: O(agents + lines)."""
         wanted = frozenset(lines)
