@@ -33,6 +33,7 @@ from switchboard.domain import commands as cmd
 from switchboard.domain import events as ev
 from switchboard.domain.errors import DomainError
 from switchboard.domain.model import (
+    CLEARABLE_STATES,
     AgentId,
     Channel,
     ContactId,
@@ -323,7 +324,7 @@ class Demo:
             for contact_id, slot in list(agent.slots.items()):
                 if slot.state is ContactState.CONNECTING:
                     self._after(now, self.config.accept, _ACCEPT, (agent_id, contact_id))
-                elif slot.state in _CLEARABLE:
+                elif slot.state in CLEARABLE_STATES:
                     self._after(now, self.config.clear_missed, _CLEAR, (agent_id, contact_id))
         for index in range(len(self.config.traffic)):
             self._next_arrival(index, now)
@@ -382,7 +383,7 @@ class Demo:
 
     def _clear(self, payload: tuple[AgentId, ContactId], now: Millis) -> None:
         agent_id, contact_id = payload
-        if self._slot_state(agent_id, contact_id) in _CLEARABLE:
+        if self._slot_state(agent_id, contact_id) in CLEARABLE_STATES:
             self._execute(cmd.ClearContact(agent_id=agent_id, contact_id=contact_id), now)
 
     def _break(self, agent_id: AgentId, now: Millis) -> None:
@@ -457,9 +458,6 @@ class Demo:
             and self._rng.random() < self.config.break_prob
         ):
             self._at(event.at, _BREAK, event.agent_id)
-
-
-_CLEARABLE = (ContactState.ENDED, ContactState.MISSED, ContactState.REJECTED, ContactState.ERROR)
 
 
 def _create(server: Server, config: DemoConfig) -> tuple[Instance, list[tuple[str, str]]]:
