@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from center import seed_center
 from switchboard.api.connect import create_app
 from switchboard.api.registry import InstanceRegistry
 from switchboard.api.sigv4 import SigV4Verifier
@@ -71,35 +72,8 @@ def client(url: str) -> Any:
 
 
 def setup(url: str) -> tuple[str, str, str, str]:
-    c = client(url)
-    instance = c.create_instance(
-        IdentityManagementType="CONNECT_MANAGED",
-        InstanceAlias="bench",
-        InboundCallsEnabled=True,
-        OutboundCallsEnabled=True,
-    )["Id"]
-    hours = c.list_hours_of_operations(InstanceId=instance)["HoursOfOperationSummaryList"][0]
-    security = c.list_security_profiles(InstanceId=instance)["SecurityProfileSummaryList"][0]
-    brk = c.create_agent_status(InstanceId=instance, Name="Break", State="ENABLED")
-    statuses = c.list_agent_statuses(InstanceId=instance, AgentStatusTypes=["ROUTABLE"])
-    available = statuses["AgentStatusSummaryList"][0]["Id"]
-    queue = c.create_queue(InstanceId=instance, Name="Q", HoursOfOperationId=hours["Id"])
-    profile = c.create_routing_profile(
-        InstanceId=instance,
-        Name="P",
-        Description="P",
-        DefaultOutboundQueueId=queue["QueueId"],
-        MediaConcurrencies=[{"Channel": "VOICE", "Concurrency": 1}],
-    )
-    user = c.create_user(
-        InstanceId=instance,
-        Username="bench",
-        IdentityInfo={"FirstName": "Bench", "LastName": "User"},
-        PhoneConfig={"PhoneType": "SOFT_PHONE"},
-        SecurityProfileIds=[security["Id"]],
-        RoutingProfileId=profile["RoutingProfileId"],
-    )
-    return instance, user["UserId"], brk["AgentStatusId"], available
+    instance, (user,), brk, available = seed_center(client(url), users=1)
+    return instance, user, brk, available
 
 
 def rate(run: Callable[[int], None], n: int, repeats: int) -> float:

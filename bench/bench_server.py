@@ -62,6 +62,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from center import seed_center
 from switchboard.api.app import build_app
 from switchboard.api.auth import SERVER_ADMIN, Role
 from switchboard.api.registry import Instance
@@ -218,37 +219,7 @@ def seed_http(child: Child, users: int) -> tuple[str, list[str], str, str]:
         aws_access_key_id=child.key[0],
         aws_secret_access_key=child.key[1],
     )
-    instance = c.create_instance(
-        IdentityManagementType="CONNECT_MANAGED",
-        InstanceAlias="bench",
-        InboundCallsEnabled=True,
-        OutboundCallsEnabled=True,
-    )["Id"]
-    hours = c.list_hours_of_operations(InstanceId=instance)["HoursOfOperationSummaryList"][0]
-    security = c.list_security_profiles(InstanceId=instance)["SecurityProfileSummaryList"][0]
-    brk = c.create_agent_status(InstanceId=instance, Name="Break", State="ENABLED")
-    statuses = c.list_agent_statuses(InstanceId=instance, AgentStatusTypes=["ROUTABLE"])
-    available = statuses["AgentStatusSummaryList"][0]["Id"]
-    queue = c.create_queue(InstanceId=instance, Name="Q", HoursOfOperationId=hours["Id"])
-    profile = c.create_routing_profile(
-        InstanceId=instance,
-        Name="P",
-        Description="P",
-        DefaultOutboundQueueId=queue["QueueId"],
-        MediaConcurrencies=[{"Channel": "VOICE", "Concurrency": 1}],
-    )
-    ids = []
-    for n in range(users):
-        user = c.create_user(
-            InstanceId=instance,
-            Username=f"bench{n}",
-            IdentityInfo={"FirstName": "Bench", "LastName": str(n)},
-            PhoneConfig={"PhoneType": "SOFT_PHONE"},
-            SecurityProfileIds=[security["Id"]],
-            RoutingProfileId=profile["RoutingProfileId"],
-        )
-        ids.append(user["UserId"])
-    return instance, ids, brk["AgentStatusId"], available
+    return seed_center(c, users)
 
 
 def signed_requests(
