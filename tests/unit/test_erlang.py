@@ -360,7 +360,10 @@ def test_erlang_a_improves_with_every_agent(
 ) -> None:
     fewer = erlang_a(load / aht, aht, agents, patience)
     more = erlang_a(load / aht, aht, agents + 1, patience)
-    tolerance = 1e-12
+    # Probabilities agree to 1e-9: far overloaded (A ~ 240 Erlangs on ~225 agents) the service
+    # level is a difference of nearly equal terms and carries ~3e-12 of rounding (found by
+    # Hypothesis: 2.98e-12 for 224 agents against 1.4e-15 for 225, both truly ~0).
+    tolerance = 1e-9
     assert more.p_wait <= fewer.p_wait + tolerance
     assert more.p_abandon <= fewer.p_abandon + tolerance
     assert more.avg_time_in_queue_s <= fewer.avg_time_in_queue_s * (1 + 1e-12) + tolerance
